@@ -1,0 +1,137 @@
+"""Tables for meetings, agenda items and participants (with their attendance)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Boolean, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from meeting.db import Base, UtcDateTime, utcnow
+from meeting.users.models import User
+
+
+def _enum(kind: type[enum.Enum]) -> Enum:
+    # Stored as checked strings: portable between SQLite and PostgreSQL, and easy to migrate.
+    return Enum(kind, native_enum=False, length=20, validate_strings=True)
+
+
+class MeetingStatus(enum.StrEnum):
+    """Lifecycle of a meeting."""
+
+    draft = "draft"
+    scheduled = "scheduled"
+    live = "live"
+    ended = "ended"
+    archived = "archived"
+    cancelled = "cancelled"
+
+
+# The only transitions allowed; everything else is a 409.
+MEETING_TRANSITIONS: dict[MeetingStatus, frozenset[MeetingStatus]] = {
+    MeetingStatus.draft: frozenset({MeetingStatus.scheduled, MeetingStatus.cancelled}),
+    MeetingStatus.scheduled: frozenset({MeetingStatus.draft, MeetingStatus.live, MeetingStatus.cancelled}),
+    MeetingStatus.live: frozenset({MeetingStatus.ended}),
+    MeetingStatus.ended: frozenset({MeetingStatus.archived}),
+    MeetingStatus.archived: frozenset(),
+    MeetingStatus.cancelled: frozenset(),
+}
+
+
+class ItemStatus(enum.StrEnum):
+    """Lifecycle of an agenda item."""
+
+    pending = "pending"
+    active = "active"
+    done = "done"
+
+
+ITEM_TRANSITIONS: dict[ItemStatus, frozenset[ItemStatus]] = {
+    ItemStatus.pending: frozenset({ItemStatus.active}),
+    # Back to pending when activated by mistake; done when finished.
+    ItemStatus.active: frozenset({ItemStatus.done, ItemStatus.pending}),
+    # Reopened when the chair returns to an item (a forgotten vote, say).
+    ItemStatus.done: frozenset({ItemStatus.active}),
+}
+
+
+class ParticipantRole(enum.StrEnum):
+    """A person's role in one meeting."""
+
+    chair = "chair"
+    secretary = "secretary"
+    delegate = "delegate"
+    guest = "guest"
+
+
+MANAGER_ROLES = frozenset({ParticipantRole.chair, ParticipantRole.secretary})
+
+
+class Attendance(enum.StrEnum):
+    """Where a participant is, as far as roll call knows."""
+
+    expected = "expected"  # not checked in yet
+    in_room = "in_room"
+    online = "online"
+    absent = "absent"  # with a reason, usually
+    left = "left"  # checked out
+
+
+PRESENT = frozenset({Attendance.in_room, Attendance.online})
+
+
+class Meeting(Base):
+    """A meeting or council session."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(String(200), default="")
+    starts_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    ends_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    online_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[MeetingStatus] = mapped_column(_enum(MeetingStatus), default=MeetingStatus.draft, index=True)
+    quorum_fraction: Mapped[float] = mapped_column(Float, default=0.5)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AgendaItem(Base):
+    """An item of a meeting's agenda; one level of sub-items under a parent."""
+
+    __tablename__ = "agenda_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"))
+    # Order among siblings (top-level items, or the children of one parent).
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    presenter: Mapped[str] = mapped_column(String(200), default="")
+    planned_minutes: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus), default=ItemStatus.pending)
+
+
+class Participant(Base):
+    """A user's place in one meeting: role, voting right, attendance."""
+
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[ParticipantRole] = mapped_column(_enum(ParticipantRole))
+    # Delegates vote; a chair may be given the vote too (councils' chairs are delegates).
+    voting: Mapped[bool] = mapped_column(Boolean, default=False)
+    attendance: Mapped[Attendance] = mapped_column(_enum(Attendance), default=Attendance.expected)
+    absence_reason: Mapped[str] = mapped_column(String(500), default="")
+    attendance_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -1,0 +1,166 @@
+"""The application factory: gathers each domain's routes, plugins, error handlers and the web client."""
+
+from __future__ import annotations
+
+import json
+from contextlib import asynccontextmanager
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from litestar import Litestar, Response, get
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from sqlalchemy import text
+
+from meeting.agenda import AgendaController, MeetingController, ParticipantController
+from meeting.broker import Broker
+from meeting.db import create_engine, create_session_factory, provide_db_session
+from meeting.errors import EXCEPTION_HANDLERS
+from meeting.schemas import Schema
+from meeting.users import AuthController, LoginLimiter, UserController, provide_auth, provide_current_user
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+    from meeting.settings import Settings
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+JSON_BODY_LIMIT = 1024 * 1024
+
+access_log = logging.getLogger("meeting.access")
+
+
+class Health(Schema):
+    """Whether the server and its backing services answer."""
+
+    status: str
+    database: str
+    broker: str
+
+
+@get("/health", tags=["operations"])
+async def health(state: State) -> Response[Health]:
+    """200 when the database answers, 503 when it does not; the broker's state is reported too."""
+    database = "up"
+    try:
+        async with state.session_factory() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:
+        database = "down"
+    broker: Broker = state.broker
+    broker_state = ("up" if await broker.healthy() else "down") if broker.redis is not None else "memory"
+    ok = database == "up"
+    body = Health(status="ok" if ok else "degraded", database=database, broker=broker_state)
+    return Response(body, status_code=200 if ok else 503)
+
+
+def access_log_middleware(app: ASGIApp) -> ASGIApp:
+    """One JSON line per HTTP request: method, path (no query: it may hold signed URLs), status, time."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_wrapper)
+        finally:
+            client = scope.get("client")
+            access_log.info(
+                json.dumps(
+                    {
+                        "method": scope.get("method"),
+                        "path": scope.get("path"),
+                        "status": status,
+                        "ms": round((time.perf_counter() - started) * 1000, 1),
+                        "client": client[0] if client else None,
+                    }
+                )
+            )
+
+    return middleware
+
+
+def create_app(settings: Settings) -> Litestar:
+    """Build the application for these settings."""
+    engine = create_engine(settings)
+    broker = Broker(settings)
+    state = State(
+        {
+            "settings": settings,
+            "engine": engine,
+            "session_factory": create_session_factory(engine),
+            "signing_key": settings.resolved_secret_key(),
+            "login_limiter": LoginLimiter(settings),
+            "broker": broker,
+        }
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await engine.dispose()
+            if broker.redis is not None:
+                await broker.redis.aclose()
+
+    def provide_broker() -> Broker:
+        return broker
+
+    route_handlers: list[Any] = [
+        health,
+        AuthController,
+        UserController,
+        MeetingController,
+        AgendaController,
+        ParticipantController,
+    ]
+    if WEB_DIR.is_dir():
+        route_handlers.append(create_static_files_router(path="/", directories=[WEB_DIR], html_mode=True))
+
+    return Litestar(
+        route_handlers=route_handlers,
+        state=state,
+        lifespan=[lifespan],
+        plugins=[broker.channels],
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "auth": Provide(provide_auth),
+            "current_user": Provide(provide_current_user),
+            "broker": Provide(provide_broker, sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[access_log_middleware],
+        cors_config=CORSConfig(allow_origins=list(settings.allowed_origins)) if settings.allowed_origins else None,
+        request_max_body_size=JSON_BODY_LIMIT,
+        openapi_config=OpenAPIConfig(
+            title="Phòng họp không giấy",
+            version="0.1.0",
+            path="/schema",
+        ),
+        logging_config=LoggingConfig(
+            root={"level": "INFO", "handlers": ["queue_listener"]},
+            loggers={"meeting": {"level": "INFO", "propagate": True}},
+            log_exceptions="debug",
+        ),
+        debug=False,
+    )
+
+

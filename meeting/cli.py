@@ -1,0 +1,161 @@
+"""Command line: `meeting serve | demo | db upgrade | db revision | users create`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from meeting.errors import DomainError
+from meeting.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+
+    from litestar import Litestar
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def app_from_env() -> Litestar:
+    """Uvicorn factory: each server process reads the environment once and builds its app."""
+    from meeting.app import create_app
+
+    return create_app(Settings.from_env(os.environ))
+
+
+async def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[object]]) -> None:
+    """Run one piece of work in a database session, then release the engine."""
+    from meeting.db import create_engine, create_session_factory
+
+    engine = create_engine(settings)
+    try:
+        async with create_session_factory(engine)() as session:
+            await work(session)
+    finally:
+        await engine.dispose()
+
+
+async def _seed_demo(session: AsyncSession) -> None:
+    from meeting.demo import seed_demo
+
+    await seed_demo(session)
+
+
+def _create_user(args: argparse.Namespace, password: str) -> Callable[[AsyncSession], Awaitable[object]]:
+    from meeting.users.schemas import UserCreate
+    from meeting.users.service import create_user
+
+    data = msgspec.convert(
+        {"username": args.username, "displayName": args.display_name, "password": password, "role": args.role},
+        UserCreate,
+    )
+
+    async def work(session: AsyncSession) -> None:
+        user = await create_user(session, None, data)
+        print(f"created user {user.username} (id {user.id}, role {user.role})")
+
+    return work
+
+
+def _print_banner(host: str, port: int, demo: bool) -> None:
+    from meeting.demo import DEMO_PASSWORD, DEMO_USERS
+
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"\n  Phòng họp không giấy is serving on http://{shown}:{port}\n", flush=True)
+    if demo:
+        names = ", ".join(username for username, *_ in DEMO_USERS)
+        print(f"  Demo logins (password '{DEMO_PASSWORD}'): {names}\n", flush=True)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from meeting.migrations import upgrade
+
+    upgrade(settings)
+    if args.demo:
+        asyncio.run(_in_session(settings, _seed_demo))
+    # Generate the signing key before workers start, so they all read the same one.
+    settings.resolved_secret_key()
+    _print_banner(args.host, args.port, args.demo)
+    uvicorn.run(
+        "meeting.cli:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,  # our own access log leaves out query strings and tokens
+        log_level="info",
+        ws_max_size=64 * 1024,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="meeting", description="Phòng họp không giấy — paperless meeting room")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="apply migrations and serve the app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="server processes (needs REDIS_URL when > 1)")
+    serve.add_argument("--demo", action="store_true", help="seed the demo council session and users first")
+
+    commands.add_parser("demo", help="seed the demo data only")
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply all migrations")
+    revision = db_commands.add_parser("revision", help="autogenerate a migration (developers)")
+    revision.add_argument("-m", "--message", required=True)
+
+    users = commands.add_parser("users", help="accounts")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    create = users_commands.add_parser("create", help="create an account")
+    create.add_argument("username")
+    create.add_argument("--display-name", required=True)
+    create.add_argument("--role", choices=["admin", "secretary", "user"], default="user")
+    create.add_argument("--password", help="prompted for when omitted")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `meeting` console script."""
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env(os.environ)
+    if args.command == "serve":
+        if args.workers > 1 and not settings.redis_url:
+            print("--workers > 1 needs REDIS_URL: processes share events through Redis", file=sys.stderr)
+            return 2
+        _serve(settings, args)
+    elif args.command == "demo":
+        from meeting.migrations import upgrade
+
+        upgrade(settings)
+        asyncio.run(_in_session(settings, _seed_demo))
+        print("demo data ready")
+    elif args.command == "db":
+        from meeting.migrations import make_revision, upgrade
+
+        if args.db_command == "upgrade":
+            upgrade(settings)
+            print("database is up to date")
+        else:
+            make_revision(settings, args.message)
+    elif args.command == "users":
+        password = args.password or getpass.getpass("password: ")
+        try:
+            asyncio.run(_in_session(settings, _create_user(args, password)))
+        except (msgspec.ValidationError, DomainError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

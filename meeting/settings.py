@@ -1,0 +1,84 @@
+"""Settings: read once from the environment by the CLI, then passed down explicitly."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the server can be told; every field has an embedded default."""
+
+    data_dir: Path = Path("var")
+    # None means "the SQLite file under data_dir": the embedded default.
+    database_url: str | None = None
+    # None means in-process pub/sub: one server process, no services needed.
+    redis_url: str | None = None
+    # None means "generated once and kept in data_dir/secret_key".
+    secret_key: str | None = None
+    token_lifetime_seconds: int = 12 * 3600
+    upload_limit_bytes: int = 200 * 1024 * 1024
+    # Browser origins allowed to open WebSockets and call the API cross-origin; same-origin always works.
+    allowed_origins: tuple[str, ...] = ()
+    login_attempts_per_minute: int = 10
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from environment variables, falling back to the embedded defaults."""
+        defaults = cls()
+        origins = environ.get("MEETING_ALLOWED_ORIGINS", "")
+        return cls(
+            data_dir=Path(environ.get("MEETING_DATA_DIR", str(defaults.data_dir))),
+            database_url=environ.get("DATABASE_URL") or None,
+            redis_url=environ.get("REDIS_URL") or None,
+            secret_key=environ.get("MEETING_SECRET_KEY") or None,
+            token_lifetime_seconds=int(
+                environ.get("MEETING_TOKEN_LIFETIME_SECONDS", defaults.token_lifetime_seconds)
+            ),
+            upload_limit_bytes=int(environ.get("MEETING_UPLOAD_LIMIT_BYTES", defaults.upload_limit_bytes)),
+            allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            login_attempts_per_minute=int(
+                environ.get("MEETING_LOGIN_ATTEMPTS_PER_MINUTE", defaults.login_attempts_per_minute)
+            ),
+        )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy async URL to connect to."""
+        if self.database_url:
+            return normalize_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'meeting.sqlite3').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The signing key: from the environment, or generated once and stored under data_dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # Exclusive create: two processes starting at once must agree on one key.
+        try:
+            with path.open("x") as handle:
+                handle.write(key)
+            path.chmod(0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        return key
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the usual `postgres://` and `postgresql://` spellings and pick the async drivers."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url

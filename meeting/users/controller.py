@@ -1,0 +1,81 @@
+"""HTTP endpoints for login, logout and accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import Cookie
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from meeting.db import DbSession
+from meeting.users import service
+from meeting.users.guards import SESSION_COOKIE, Auth, CurrentUser
+from meeting.users.schemas import LoginRequest, TokenResponse, UserCreate, UserRead, UserUpdate
+
+
+class AuthController(Controller):
+    """Login, logout and "who am I"."""
+
+    path = "/api/auth"
+    tags = ["auth"]
+
+    @post("/login", status_code=HTTP_200_OK)
+    async def login(
+        self, request: Request[Any, Any, Any], db_session: DbSession, data: JSONBody[LoginRequest]
+    ) -> Response[TokenResponse]:
+        """Exchange username and password for a bearer token (also set as an HttpOnly cookie)."""
+        state = request.app.state
+        address = request.client.host if request.client else "unknown"
+        user = await service.authenticate(db_session, state.login_limiter, data.username, data.password, address)
+        token, claims = service.new_token(state.settings, state.signing_key, user)
+        lifetime = service.token_lifetime(claims)
+        body = TokenResponse(
+            access_token=token, token_type="bearer", expires_in=lifetime, user=UserRead.of(user)
+        )
+        cookie = Cookie(
+            key=SESSION_COOKIE,
+            value=token,
+            max_age=lifetime,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+        return Response(body, cookies=[cookie])
+
+    @post("/logout", status_code=HTTP_204_NO_CONTENT)
+    async def logout(self, db_session: DbSession, auth: Auth) -> Response[None]:
+        """Revoke the token used for this request and clear the cookie."""
+        await service.revoke_token(db_session, auth.claims)
+        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
+
+    @get("/me")
+    async def me(self, current_user: CurrentUser) -> UserRead:
+        """The logged-in account."""
+        return UserRead.of(current_user)
+
+
+class UserController(Controller):
+    """Account management."""
+
+    path = "/api/users"
+    tags = ["users"]
+
+    @get("/")
+    async def list_users(self, db_session: DbSession, current_user: CurrentUser) -> list[UserRead]:
+        """Every account (administrators and secretaries)."""
+        return [UserRead.of(u) for u in await service.list_users(db_session, current_user)]
+
+    @post("/")
+    async def create_user(self, db_session: DbSession, current_user: CurrentUser, data: JSONBody[UserCreate]) -> UserRead:
+        """Create an account (administrators)."""
+        return UserRead.of(await service.create_user(db_session, current_user, data))
+
+    @patch("/{user_id:int}")
+    async def update_user(
+        self, db_session: DbSession, current_user: CurrentUser, user_id: FromPath[int], data: JSONBody[UserUpdate]
+    ) -> UserRead:
+        """Change an account; disabling or a role change ends its sessions at once."""
+        return UserRead.of(await service.update_user(db_session, current_user, user_id, data))

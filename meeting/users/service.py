@@ -1,0 +1,147 @@
+"""Account rules: login with rate limits, token checks and revocation, account management."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from meeting.db import utcnow
+from meeting.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated
+from meeting.users.models import GlobalRole, RevokedToken, User
+from meeting.users.security import TokenClaims, decode_token, hash_password, issue_token, verify_password
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from meeting.settings import Settings
+    from meeting.users.schemas import UserCreate, UserUpdate
+
+
+# A room of tablets may share one address behind the Wi-Fi router, so an address gets many more tries.
+ADDRESS_LIMIT_FACTOR = 20
+
+
+class LoginLimiter:
+    """Moving-window limits on login attempts per username and per client address."""
+
+    def __init__(self, settings: Settings) -> None:
+        storage = (
+            RedisStorage(f"async+{settings.redis_url}", implementation="redispy", key_prefix="meeting-login")
+            if settings.redis_url
+            else MemoryStorage()
+        )
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._per_user = RateLimitItemPerMinute(settings.login_attempts_per_minute)
+        self._per_address = RateLimitItemPerMinute(settings.login_attempts_per_minute * ADDRESS_LIMIT_FACTOR)
+
+    async def hit(self, username: str, address: str) -> None:
+        """Count one attempt; raise RateLimited when either key is over its limit."""
+        for limit, key in ((self._per_user, f"user:{username}"), (self._per_address, f"addr:{address}")):
+            if not await self._limiter.hit(limit, key):
+                raise RateLimited("too many login attempts; wait a minute and try again")
+
+
+async def authenticate(
+    session: AsyncSession, limiter: LoginLimiter, username: str, password: str, address: str
+) -> User:
+    """Return the active user with these credentials, or raise Unauthenticated (same for every cause)."""
+    normalized = username.strip().lower()
+    await limiter.hit(normalized, address)
+    user = await session.scalar(select(User).where(User.username == normalized))
+    ok = await verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        raise Unauthenticated("wrong username or password")
+    return user
+
+
+def new_token(settings: Settings, signing_key: str, user: User) -> tuple[str, TokenClaims]:
+    """Issue an access token for a user."""
+    return issue_token(signing_key, user.id, user.token_version, settings.token_lifetime_seconds)
+
+
+async def resolve_token(session: AsyncSession, signing_key: str, token: str) -> tuple[User, TokenClaims]:
+    """The user a token speaks for, checking expiry, revocation, token version and account state."""
+    claims = decode_token(signing_key, token)
+    user = await session.get(User, claims.user_id)
+    if user is None or not user.is_active or user.token_version != claims.token_version:
+        raise Unauthenticated("the access token is no longer valid; log in again")
+    if await session.get(RevokedToken, claims.jti) is not None:
+        raise Unauthenticated("the access token was logged out; log in again")
+    return user, claims
+
+
+async def revoke_token(session: AsyncSession, claims: TokenClaims) -> None:
+    """Log one token out; also forget revocations that have expired anyway."""
+    await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
+    if await session.get(RevokedToken, claims.jti) is None:
+        session.add(RevokedToken(jti=claims.jti, expires_at=claims.expires_at))
+    await session.commit()
+
+
+async def list_users(session: AsyncSession, actor: User) -> list[User]:
+    """Accounts, for admins and secretaries choosing whom to invite."""
+    if actor.role not in (GlobalRole.admin, GlobalRole.secretary):
+        raise Forbidden("only administrators and secretaries can list accounts")
+    return list(await session.scalars(select(User).order_by(User.display_name, User.id)))
+
+
+async def create_user(session: AsyncSession, actor: User | None, data: UserCreate) -> User:
+    """Create an account; `actor` None means the command line."""
+    if actor is not None and actor.role != GlobalRole.admin:
+        raise Forbidden("only administrators can create accounts")
+    username = data.username.lower()
+    if await session.scalar(select(func.count()).where(User.username == username)):
+        raise Conflict(f"username {username!r} is taken")
+    user = User(
+        username=username,
+        display_name=data.display_name,
+        password_hash=await hash_password(data.password),
+        role=data.role,
+    )
+    session.add(user)
+    try:
+        await session.commit()
+    except IntegrityError as exc:  # a concurrent create of the same name
+        await session.rollback()
+        raise Conflict(f"username {username!r} is taken") from exc
+    return user
+
+
+async def update_user(session: AsyncSession, actor: User, user_id: int, data: UserUpdate) -> User:
+    """Change an account; admins change anyone, users only their own name and password."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    is_admin = actor.role == GlobalRole.admin
+    if not is_admin and (actor.id != user_id or data.role is not None or data.is_active is not None):
+        raise Forbidden("only administrators can change other accounts, roles or activation")
+    if is_admin and actor.id == user_id and (data.is_active is False or data.role not in (None, actor.role)):
+        raise Conflict("administrators cannot disable or demote themselves")
+    end_sessions = False
+    if data.display_name is not None:
+        user.display_name = data.display_name
+    if data.password is not None:
+        user.password_hash = await hash_password(data.password)
+        end_sessions = True
+    if data.role is not None and data.role != user.role:
+        user.role = data.role
+        end_sessions = True
+    if data.is_active is not None and data.is_active != user.is_active:
+        user.is_active = data.is_active
+        end_sessions = True
+    if end_sessions:
+        # Every token carries the version it was issued under; bumping it refuses them all now.
+        user.token_version += 1
+    await session.commit()
+    return user
+
+
+def token_lifetime(claims: TokenClaims) -> int:
+    """Seconds until a token expires."""
+    return max(0, int((claims.expires_at - dt.datetime.now(dt.UTC)).total_seconds()))

@@ -1,0 +1,198 @@
+"""Shared fixtures: every database test runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
+
+Each test run gets its own PostgreSQL database (created here, dropped at the end), so runs never collide;
+each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import pytest
+from argon2 import PasswordHasher
+from litestar.testing import AsyncTestClient
+from sqlalchemy.engine import make_url
+
+from meeting.app import create_app
+from meeting.db import create_engine, create_session_factory
+from meeting.migrations import upgrade
+from meeting.models import metadata
+from meeting.settings import Settings, normalize_database_url
+from meeting.users.models import GlobalRole, User
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from litestar import Litestar
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+DATABASE_BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+BROKER_BACKENDS = ["memory"] + (["redis"] if TEST_REDIS_URL else [])
+PASSWORD = "correct horse battery"
+# One argon2 hash for every test user: hashing is deliberately slow.
+PASSWORD_HASH = PasswordHasher().hash(PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating once is much faster)."""
+    data_dir = tmp_path_factory.mktemp("sqlite-template")
+    upgrade(Settings(data_dir=data_dir))
+    return data_dir / "meeting.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of this test run's own on the TEST_DATABASE_URL server, migrated, dropped afterwards."""
+    assert TEST_DATABASE_URL is not None
+    server = make_url(normalize_database_url(TEST_DATABASE_URL))
+    name = f"meeting_test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def run(sql: str) -> None:
+        connection = await asyncpg.connect(admin_dsn)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    upgrade(Settings(database_url=url))
+    yield url
+    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=DATABASE_BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for one test on one database backend, with its own data directory."""
+    common: dict[str, Any] = {"data_dir": tmp_path, "secret_key": secrets.token_urlsafe(64)}
+    if request.param == "sqlite":
+        shutil.copy(request.getfixturevalue("sqlite_template"), tmp_path / "meeting.sqlite3")
+        return Settings(**common)
+    url = request.getfixturevalue("postgres_url")
+    asyncio.run(_truncate_all(url))
+    return Settings(database_url=url, **common)
+
+
+async def _truncate_all(url: str) -> None:
+    engine = create_engine(Settings(database_url=url))
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    await engine.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    """The application under test."""
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """An HTTP client running the app in-process (lifespan included)."""
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A session on the test database, for arranging and inspecting stored rows."""
+    engine = create_engine(settings)
+    async with create_session_factory(engine)() as session:
+        yield session
+    await engine.dispose()
+
+
+@dataclass
+class Api:
+    """The HTTP client plus one bearer token per user, so tests read like the people acting."""
+
+    client: AsyncTestClient[Litestar]
+    db: AsyncSession
+    tokens: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)
+
+    async def user(self, username: str, role: GlobalRole = GlobalRole.user) -> int:
+        """Create an account directly in the database and log it in."""
+        user = User(username=username, display_name=username.title(), role=role, password_hash=PASSWORD_HASH)
+        self.db.add(user)
+        await self.db.commit()
+        response = await self.client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        self.tokens[username] = response.json()["access_token"]
+        self.ids[username] = user.id
+        # The test client keeps cookies; tests authenticate explicitly with headers instead.
+        self.client.cookies.clear()
+        return user.id
+
+    def headers(self, username: str | None) -> dict[str, str]:
+        """Authorization headers for a user (none for None)."""
+        return {"Authorization": f"Bearer {self.tokens[username]}"} if username else {}
+
+    async def call(self, method: str, url: str, as_: str | None, **kwargs: Any) -> Any:
+        """Send a request as a user."""
+        return await self.client.request(method, url, headers=self.headers(as_), **kwargs)
+
+    async def ok(self, method: str, url: str, as_: str | None, **kwargs: Any) -> Any:
+        """Send a request that must succeed; return its JSON body (None for 204)."""
+        response = await self.call(method, url, as_, **kwargs)
+        assert response.status_code < 300, f"{method} {url} as {as_}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+
+@pytest.fixture
+async def api(client: AsyncTestClient[Litestar], db: AsyncSession) -> Api:
+    """An Api with an administrator already logged in as `admin`."""
+    helper = Api(client=client, db=db)
+    await helper.user("admin", GlobalRole.admin)
+    return helper
+
+
+MEETING = {
+    "title": "Kỳ họp thứ 12 — HĐND huyện",
+    "startsAt": "2026-12-01T08:00:00+07:00",
+    "endsAt": "2026-12-01T17:00:00+07:00",
+    "location": "Hội trường tầng 3",
+}
+
+
+@dataclass
+class Council:
+    """A meeting with one person in each role, plus an outsider who is not invited."""
+
+    api: Api
+    meeting_id: int
+    participant_ids: dict[str, int]
+
+    @property
+    def url(self) -> str:
+        """The meeting's API path."""
+        return f"/api/meetings/{self.meeting_id}"
+
+
+@pytest.fixture
+async def council(api: Api) -> Council:
+    """Secretary creates a meeting and invites a chair, two delegates and a guest; `outsider` is not invited."""
+    await api.user("secretary", GlobalRole.secretary)
+    for name in ("chair", "delegate1", "delegate2", "guest", "outsider"):
+        await api.user(name)
+    meeting = await api.ok("POST", "/api/meetings", "secretary", json=MEETING)
+    url = f"/api/meetings/{meeting['id']}"
+    participant_ids = {}
+    for name, role in (("chair", "chair"), ("delegate1", "delegate"), ("delegate2", "delegate"), ("guest", "guest")):
+        created = await api.ok("POST", f"{url}/participants", "secretary", json={"userId": api.ids[name], "role": role})
+        participant_ids[name] = created["id"]
+    listed = await api.ok("GET", f"{url}/participants", "secretary")
+    participant_ids["secretary"] = next(p["id"] for p in listed if p["username"] == "secretary")
+    return Council(api=api, meeting_id=meeting["id"], participant_ids=participant_ids)
