@@ -60,11 +60,6 @@ class RoomEvent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-def meeting_channel(meeting_id: int) -> str:
-    """The pub/sub channel of one meeting."""
-    return f"meeting.{meeting_id}"
-
-
 _encoder = msgspec.json.Encoder()
 
 
@@ -77,6 +72,11 @@ class Broker:
             RedisChannelsPubSubBackend(redis=self.redis) if self.redis is not None else MemoryChannelsBackend()
         )
         self.channels = ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
+        self.namespace = settings.channel_namespace
+
+    def meeting_channel(self, meeting_id: int) -> str:
+        """The pub/sub channel of one meeting."""
+        return f"{self.namespace}.meeting.{meeting_id}"
 
     async def commit(self, session: AsyncSession, meeting_id: int, events: Sequence[Event]) -> list[bytes]:
         """Sequence and log the events in the session's transaction, commit, then publish them."""
@@ -107,7 +107,7 @@ class Broker:
     async def publish_raw(self, meeting_id: int, payload: bytes) -> None:
         """Publish bytes to a meeting's channel; a broker outage is logged, never raised to the writer."""
         try:
-            self.channels.publish(payload, channels=[meeting_channel(meeting_id)])
+            self.channels.publish(payload, channels=[self.meeting_channel(meeting_id)])
         except Exception:  # the write is committed; clients resync by seq when the broker returns
             log.exception("could not publish to meeting %s", meeting_id)
 

@@ -20,6 +20,8 @@ class Settings:
     database_url: str | None = None
     # None means in-process pub/sub: one server process, no services needed.
     redis_url: str | None = None
+    # Prefix of pub/sub channel names, so several installations (or test runs) can share one Redis.
+    channel_namespace: str = "meeting"
     # None means "generated once and kept in data_dir/secret_key".
     secret_key: str | None = None
     token_lifetime_seconds: int = 12 * 3600
@@ -37,6 +39,7 @@ class Settings:
             data_dir=Path(environ.get("MEETING_DATA_DIR", str(defaults.data_dir))),
             database_url=environ.get("DATABASE_URL") or None,
             redis_url=environ.get("REDIS_URL") or None,
+            channel_namespace=environ.get("MEETING_CHANNEL_NAMESPACE", defaults.channel_namespace),
             secret_key=environ.get("MEETING_SECRET_KEY") or None,
             token_lifetime_seconds=int(
                 environ.get("MEETING_TOKEN_LIFETIME_SECONDS", defaults.token_lifetime_seconds)

@@ -38,6 +38,7 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 DATABASE_BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 BROKER_BACKENDS = ["memory"] + (["redis"] if TEST_REDIS_URL else [])
 PASSWORD = "correct horse battery"
+CHANNEL_NAMESPACE = f"test-{os.getpid()}-{secrets.token_hex(4)}"
 # One argon2 hash for every test user: hashing is deliberately slow.
 PASSWORD_HASH = PasswordHasher().hash(PASSWORD)
 
@@ -75,7 +76,12 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(params=DATABASE_BACKENDS)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings for one test on one database backend, with its own data directory."""
-    common: dict[str, Any] = {"data_dir": tmp_path, "secret_key": secrets.token_urlsafe(64)}
+    common: dict[str, Any] = {
+        "data_dir": tmp_path,
+        "secret_key": secrets.token_urlsafe(64),
+        # Pub/sub channels are global in Redis: keep concurrent test runs apart.
+        "channel_namespace": CHANNEL_NAMESPACE,
+    }
     if request.param == "sqlite":
         shutil.copy(request.getfixturevalue("sqlite_template"), tmp_path / "meeting.sqlite3")
         return Settings(**common)
@@ -142,7 +148,8 @@ class Api:
 
     async def call(self, method: str, url: str, as_: str | None, **kwargs: Any) -> Any:
         """Send a request as a user."""
-        return await self.client.request(method, url, headers=self.headers(as_), **kwargs)
+        headers = {**self.headers(as_), **kwargs.pop("headers", {})}
+        return await self.client.request(method, url, headers=headers, **kwargs)
 
     async def ok(self, method: str, url: str, as_: str | None, **kwargs: Any) -> Any:
         """Send a request that must succeed; return its JSON body (None for 204)."""

@@ -7,7 +7,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from meeting.agenda.models import (
@@ -356,10 +356,12 @@ async def delete_item(session: AsyncSession, broker: Broker, access: MeetingAcce
     children = list(await session.scalars(select(AgendaItem).where(AgendaItem.parent_id == item.id)))
     if any(i.status == ItemStatus.active for i in [item, *children]):
         raise InvalidState(f"agenda item {item_id} is active; finish it before removing it")
+    await session.execute(
+        delete(AgendaItem).where((AgendaItem.id == item.id) | (AgendaItem.parent_id == item.id))
+    )
+    session.expunge(item)
     for child in children:
-        await session.delete(child)
-    await session.delete(item)
-    await session.flush()
+        session.expunge(child)
     await _announce_agenda(session, broker, access.meeting.id)
 
 
@@ -453,17 +455,18 @@ async def add_participant(
     user = await session.get(User, data.user_id)
     if user is None:
         raise InvalidInput(f"user {data.user_id} does not exist")
+    meeting_id = access.meeting.id
     participant = Participant(
-        meeting_id=access.meeting.id, user_id=user.id, role=data.role, voting=_voting_for(data.role, data.voting)
+        meeting_id=meeting_id, user_id=user.id, role=data.role, voting=_voting_for(data.role, data.voting)
     )
     session.add(participant)
     try:
         await session.flush()
-    except IntegrityError as exc:
+    except IntegrityError as exc:  # the unique (meeting, user) constraint decides, also under races
         await session.rollback()
-        raise Conflict(f"user {data.user_id} already takes part in meeting {access.meeting.id}") from exc
+        raise Conflict(f"user {data.user_id} already takes part in meeting {meeting_id}") from exc
     await session.refresh(participant, ["user"])
-    await broker.commit(session, access.meeting.id, [ParticipantChanged(participant=ParticipantRead.of(participant))])
+    await broker.commit(session, meeting_id, [ParticipantChanged(participant=ParticipantRead.of(participant))])
     return participant
 
 

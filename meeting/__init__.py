@@ -1,0 +1,1 @@
+"""Phòng họp không giấy: a paperless meeting room server."""

@@ -1,0 +1,160 @@
+"""Health, OpenAPI, settings, the command line and the compose file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from meeting.app import create_app
+from meeting.settings import Settings, normalize_database_url
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+    from tests.conftest import Api
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def test_health_reports_database_and_broker(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "up", "broker": "memory"}
+
+
+async def test_health_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    # Nothing listens on port 1: the connection is refused at once.
+    settings = Settings(data_dir=tmp_path, database_url="postgresql://postgres@127.0.0.1:1/none", secret_key="k" * 64)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        response = await client.get("/health")
+        assert response.status_code == 503
+        assert response.json()["database"] == "down"
+        login = await client.post("/api/auth/login", json={"username": "a", "password": "b"})
+        assert login.status_code == 503
+        assert "database is unavailable" in login.json()["detail"]
+
+
+async def test_openapi_documents_every_endpoint_with_typed_bodies(api: Api) -> None:
+    schema = (await api.client.get("/schema/openapi.json")).json()
+    operations = [
+        (path, method, op) for path, item in schema["paths"].items() for method, op in item.items()
+    ]
+    assert len(operations) >= 20
+    for path, method, operation in operations:
+        assert operation.get("summary"), (path, method)
+        if method in ("post", "put", "patch") and path not in ("/api/auth/logout",) and "/status" not in path:
+            assert "requestBody" in operation, (path, method)
+        success = {code: r for code, r in operation["responses"].items() if code.startswith("2")}
+        assert success, (path, method)
+        for code, response in success.items():
+            if code != "204" and path not in ("/api/auth/logout",):
+                assert response.get("content"), (path, method, code)
+    components = schema["components"]["schemas"]
+    assert {"MeetingRead", "ItemRead", "ParticipantRead", "AttendanceRead", "UserRead"} <= set(components)
+
+
+def test_settings_read_the_environment_with_embedded_defaults() -> None:
+    defaults = Settings.from_env({})
+    assert defaults.database_url is None and defaults.redis_url is None
+    assert defaults.resolved_database_url.startswith("sqlite+aiosqlite:///")
+    assert defaults.upload_limit_bytes == 200 * 1024 * 1024
+    custom = Settings.from_env(
+        {
+            "DATABASE_URL": "postgres://u@db/meeting",
+            "REDIS_URL": "redis://cache:6379/0",
+            "MEETING_SECRET_KEY": "s3cret",
+            "MEETING_DATA_DIR": "/srv/meeting",
+            "MEETING_TOKEN_LIFETIME_SECONDS": "600",
+            "MEETING_UPLOAD_LIMIT_BYTES": "1000",
+            "MEETING_ALLOWED_ORIGINS": "https://a.example, https://b.example",
+        }
+    )
+    assert custom.resolved_database_url == "postgresql+asyncpg://u@db/meeting"
+    assert custom.redis_url == "redis://cache:6379/0"
+    assert custom.resolved_secret_key() == "s3cret"
+    assert custom.data_dir == Path("/srv/meeting")
+    assert (custom.token_lifetime_seconds, custom.upload_limit_bytes) == (600, 1000)
+    assert custom.allowed_origins == ("https://a.example", "https://b.example")
+    assert normalize_database_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
+
+
+def _meeting(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "meeting.cli", *args],
+        env={**os.environ, **env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_cli_migrates_seeds_the_demo_and_creates_users(tmp_path: Path) -> None:
+    env = {"MEETING_DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
+    assert _meeting("db", "upgrade", env=env).returncode == 0
+    demo = _meeting("demo", env=env)
+    assert demo.returncode == 0, demo.stderr
+    again = _meeting("demo", env=env)  # seeding twice changes nothing
+    assert again.returncode == 0, again.stderr
+    created = _meeting("users", "create", "thuky2", "--display-name", "Thư ký hai", "--role", "secretary",
+                       "--password", "mật khẩu dài", env=env)
+    assert created.returncode == 0, created.stderr
+    assert "created user thuky2" in created.stdout
+    duplicate = _meeting("users", "create", "thuky2", "--display-name", "x", "--password", "long enough", env=env)
+    assert duplicate.returncode == 2
+    assert "taken" in duplicate.stderr
+    short = _meeting("users", "create", "x", "--display-name", "x", "--password", "short", env=env)
+    assert short.returncode == 2
+
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "meeting.sqlite3") as connection:
+        meetings = connection.execute("SELECT title, status FROM meetings").fetchall()
+        users = {row[0] for row in connection.execute("SELECT username FROM users")}
+        items = connection.execute("SELECT count(*) FROM agenda_items").fetchone()[0]
+    assert meetings == [("Kỳ họp thứ Mười hai, Hội đồng nhân dân huyện Thanh Trì khóa XX", "scheduled")]
+    assert {"admin", "secretary", "chair", "guest", "thuky2"} | {f"delegate{i}" for i in range(1, 6)} <= users
+    assert 5 <= items <= 7
+
+
+def _compose_command() -> list[str] | None:
+    """`docker compose` (the plugin) or the standalone `docker-compose`, whichever is installed."""
+    if shutil.which("docker") and subprocess.run(
+        ["docker", "compose", "version"], capture_output=True, check=False
+    ).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    return None
+
+
+@pytest.mark.skipif(_compose_command() is None, reason="no docker compose client is installed")
+def test_compose_file_is_valid() -> None:
+    command = _compose_command()
+    assert command is not None
+    result = subprocess.run(
+        [*command, "-f", str(ROOT / "compose.yaml"), "config", "--quiet"],
+        env={**os.environ, "MEETING_SECRET_KEY": "x" * 64},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    unset = subprocess.run(
+        [*command, "-f", str(ROOT / "compose.yaml"), "config", "--quiet"],
+        env={k: v for k, v in os.environ.items() if k != "MEETING_SECRET_KEY"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert unset.returncode != 0, "compose must refuse to start without a secret key"
