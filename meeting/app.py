@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from contextlib import asynccontextmanager
 import logging
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,17 +13,21 @@ from litestar import Litestar, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.static_files import create_static_files_router
 from sqlalchemy import text
 
 from meeting.agenda import AgendaController, MeetingController, ParticipantController
 from meeting.broker import Broker
 from meeting.db import create_engine, create_session_factory, provide_db_session
+from meeting.docs import DocsPlugin, DocumentController
 from meeting.errors import EXCEPTION_HANDLERS
+from meeting.rooms import AnnotationController, room_socket
 from meeting.schemas import Schema
 from meeting.users import AuthController, LoginLimiter, UserController, provide_auth, provide_current_user
+from meeting.voting import ConclusionController, MinutesController, PollController
+from meeting.web import web_routes
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -66,7 +70,7 @@ def access_log_middleware(app: ASGIApp) -> ASGIApp:
     """One JSON line per HTTP request: method, path (no query: it may hold signed URLs), status, time."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -107,7 +111,7 @@ def create_app(settings: Settings) -> Litestar:
             "engine": engine,
             "session_factory": create_session_factory(engine),
             "signing_key": settings.resolved_secret_key(),
-            "login_limiter": LoginLimiter(settings),
+            "login_limiter": LoginLimiter(settings, broker.redis),
             "broker": broker,
         }
     )
@@ -131,15 +135,21 @@ def create_app(settings: Settings) -> Litestar:
         MeetingController,
         AgendaController,
         ParticipantController,
+        AnnotationController,
+        room_socket,
+        DocumentController,
+        PollController,
+        ConclusionController,
+        MinutesController,
     ]
-    if WEB_DIR.is_dir():
-        route_handlers.append(create_static_files_router(path="/", directories=[WEB_DIR], html_mode=True))
+    if (WEB_DIR / "index.html").is_file():
+        route_handlers.extend(web_routes(WEB_DIR))
 
     return Litestar(
         route_handlers=route_handlers,
         state=state,
         lifespan=[lifespan],
-        plugins=[broker.channels],
+        plugins=[broker.channels, DocsPlugin()],
         dependencies={
             "db_session": Provide(provide_db_session),
             "auth": Provide(provide_auth),
@@ -148,7 +158,9 @@ def create_app(settings: Settings) -> Litestar:
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[access_log_middleware],
-        cors_config=CORSConfig(allow_origins=list(settings.allowed_origins)) if settings.allowed_origins else None,
+        cors_config=CORSConfig(allow_origins=list(settings.allowed_origins))
+        if settings.allowed_origins
+        else None,
         request_max_body_size=JSON_BODY_LIMIT,
         openapi_config=OpenAPIConfig(
             title="Phòng họp không giấy",
@@ -162,5 +174,3 @@ def create_app(settings: Settings) -> Litestar:
         ),
         debug=False,
     )
-
-

@@ -8,7 +8,7 @@ a rolled-back change, and `seq` is gap-free and strictly increasing per meeting 
 
 from __future__ import annotations
 
-import datetime as dt
+import datetime as dt  # noqa: TC003 - SQLAlchemy resolves Mapped[...] at runtime
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +69,9 @@ class Broker:
     def __init__(self, settings: Settings) -> None:
         self.redis: Redis | None = Redis.from_url(settings.redis_url) if settings.redis_url else None
         backend = (
-            RedisChannelsPubSubBackend(redis=self.redis) if self.redis is not None else MemoryChannelsBackend()
+            RedisChannelsPubSubBackend(redis=self.redis)
+            if self.redis is not None
+            else MemoryChannelsBackend()
         )
         self.channels = ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
         self.namespace = settings.channel_namespace
@@ -134,4 +136,3 @@ async def _allocate(session: AsyncSession, meeting_id: int, count: int) -> int:
     )
     # The row is created with the meeting, so it is always there to lock.
     return int(result.scalar_one())
-

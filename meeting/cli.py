@@ -1,4 +1,4 @@
-"""Command line: `meeting serve | demo | db upgrade | db revision | users create`."""
+"""Command line: `meeting serve | demo | db upgrade | db revision | users create | audit verify`."""
 
 from __future__ import annotations
 
@@ -40,10 +40,13 @@ async def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitab
         await engine.dispose()
 
 
-async def _seed_demo(session: AsyncSession) -> None:
-    from meeting.demo import seed_demo
+def _seed_demo(settings: Settings) -> Callable[[AsyncSession], Awaitable[object]]:
+    async def work(session: AsyncSession) -> None:
+        from meeting.demo import seed_demo
 
-    await seed_demo(session)
+        await seed_demo(session, settings)
+
+    return work
 
 
 def _create_user(args: argparse.Namespace, password: str) -> Callable[[AsyncSession], Awaitable[object]]:
@@ -51,7 +54,12 @@ def _create_user(args: argparse.Namespace, password: str) -> Callable[[AsyncSess
     from meeting.users.service import create_user
 
     data = msgspec.convert(
-        {"username": args.username, "displayName": args.display_name, "password": password, "role": args.role},
+        {
+            "username": args.username,
+            "displayName": args.display_name,
+            "password": password,
+            "role": args.role,
+        },
         UserCreate,
     )
 
@@ -60,6 +68,21 @@ def _create_user(args: argparse.Namespace, password: str) -> Callable[[AsyncSess
         print(f"created user {user.username} (id {user.id}, role {user.role})")
 
     return work
+
+
+def _verify_audit(settings: Settings) -> int:
+    """Check every meeting's audit chain; print the first broken entry. Exit code 1 when broken."""
+    from meeting.voting.audit import describe, verify
+
+    outcome: list[int] = []
+
+    async def work(session: AsyncSession) -> None:
+        verification = await verify(session)
+        print(describe(verification))
+        outcome.append(0 if verification.broken is None else 1)
+
+    asyncio.run(_in_session(settings, work))
+    return outcome[0]
 
 
 def _print_banner(host: str, port: int, demo: bool) -> None:
@@ -79,7 +102,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     upgrade(settings)
     if args.demo:
-        asyncio.run(_in_session(settings, _seed_demo))
+        asyncio.run(_in_session(settings, _seed_demo(settings)))
     # Generate the signing key before workers start, so they all read the same one.
     settings.resolved_secret_key()
     _print_banner(args.host, args.port, args.demo)
@@ -91,13 +114,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         workers=args.workers,
         access_log=False,  # our own access log leaves out query strings and tokens
         log_level="info",
-        ws_max_size=64 * 1024,
+        # Above the room's own frame limit (64 KiB): the app answers oversize frames with an error, open.
+        ws_max_size=max(1024 * 1024, 4 * settings.socket_frame_limit),
         timeout_graceful_shutdown=10,
     )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="meeting", description="Phòng họp không giấy — paperless meeting room")
+    parser = argparse.ArgumentParser(
+        prog="meeting", description="Phòng họp không giấy — paperless meeting room"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="apply migrations and serve the app")
@@ -121,6 +147,10 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--display-name", required=True)
     create.add_argument("--role", choices=["admin", "secretary", "user"], default="user")
     create.add_argument("--password", help="prompted for when omitted")
+
+    audit = commands.add_parser("audit", help="the tamper-evident log of votes")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="check the hash chains and report the first broken entry")
     return parser
 
 
@@ -137,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from meeting.migrations import upgrade
 
         upgrade(settings)
-        asyncio.run(_in_session(settings, _seed_demo))
+        asyncio.run(_in_session(settings, _seed_demo(settings)))
         print("demo data ready")
     elif args.command == "db":
         from meeting.migrations import make_revision, upgrade
@@ -147,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("database is up to date")
         else:
             make_revision(settings, args.message)
+    elif args.command == "audit":
+        return _verify_audit(settings)
     elif args.command == "users":
         password = args.password or getpass.getpass("password: ")
         try:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
-
-from litestar.datastructures import State  # noqa: TC002 - Litestar resolves dependency signatures at runtime
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -72,12 +71,13 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 15})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    # Fail fast when PostgreSQL is away: a request gets a 503, never hangs.
+    # Connecting fails fast when PostgreSQL is away (a 503, never a hang); a burst (a whole council
+    # voting at once) queues for a free connection instead of failing.
     return create_async_engine(
         url,
         pool_size=10,
         max_overflow=20,
-        pool_timeout=5,
+        pool_timeout=30,
         pool_pre_ping=True,
         connect_args={"timeout": 5, "command_timeout": 30},
     )

@@ -16,6 +16,8 @@ from meeting.users.security import hash_password
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from meeting.settings import Settings
+
 DEMO_PASSWORD = "demo"
 DEMO_TITLE = "Kỳ họp thứ Mười hai, Hội đồng nhân dân huyện Thanh Trì khóa XX"
 
@@ -75,14 +77,17 @@ DEMO_AGENDA: list[tuple[str, str, int, str]] = [
 ]
 
 
-async def seed_demo(session: AsyncSession) -> Meeting:
+async def seed_demo(session: AsyncSession, settings: Settings | None = None) -> Meeting:
     """Create the demo users and session once; running it again changes nothing."""
     users: dict[str, User] = {}
     for username, name, role, _ in DEMO_USERS:
         user = await session.scalar(select(User).where(User.username == username))
         if user is None:
             user = User(
-                username=username, display_name=name, role=role, password_hash=await hash_password(DEMO_PASSWORD)
+                username=username,
+                display_name=name,
+                role=role,
+                password_hash=await hash_password(DEMO_PASSWORD),
             )
             session.add(user)
         users[username] = user
@@ -91,6 +96,7 @@ async def seed_demo(session: AsyncSession) -> Meeting:
     meeting = await session.scalar(select(Meeting).where(Meeting.title == DEMO_TITLE))
     if meeting is not None:
         await session.commit()
+        await _seed_documents(session, settings, meeting, users["secretary"].id)
         return meeting
 
     zone = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
@@ -98,7 +104,9 @@ async def seed_demo(session: AsyncSession) -> Meeting:
     starts_at = dt.datetime.combine(today, dt.time(8, 0), zone)
     meeting = Meeting(
         title=DEMO_TITLE,
-        description="Kỳ họp thường lệ cuối năm: đánh giá kinh tế - xã hội, quyết định dự toán ngân sách 2027.",
+        description=(
+            "Kỳ họp thường lệ cuối năm: đánh giá kinh tế - xã hội, quyết định dự toán ngân sách 2027."
+        ),
         location="Hội trường UBND huyện, tầng 3",
         starts_at=starts_at,
         ends_at=starts_at + dt.timedelta(hours=9),
@@ -131,4 +139,21 @@ async def seed_demo(session: AsyncSession) -> Meeting:
                 )
             )
     await session.commit()
+    await _seed_documents(session, settings, meeting, users["secretary"].id)
     return meeting
+
+
+async def _seed_documents(
+    session: AsyncSession, settings: Settings | None, meeting: Meeting, user_id: int
+) -> None:
+    """One generated PDF per agenda item (needs settings: where to store them)."""
+    if settings is None:
+        return
+    from meeting.docs.sample import seed_demo_documents
+
+    items = list(
+        await session.scalars(
+            select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)
+        )
+    )
+    await seed_demo_documents(session, settings, meeting, items, user_id)

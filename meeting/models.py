@@ -3,8 +3,34 @@
 from meeting.agenda.models import AgendaItem, Meeting, Participant
 from meeting.broker import RoomEvent, RoomSequence
 from meeting.db import Base
+from meeting.docs.models import (  # noqa: F401 - registered for Alembic and metadata
+    Document,
+    DocumentDownload,
+    DocumentPage,
+    DocumentVersion,
+)
+from meeting.rooms.models import Annotation, RoomPresenter, SpeakerEntry  # noqa: F401 - registered for Alembic
 from meeting.users.models import RevokedToken, User
+from meeting.voting.models import (  # noqa: F401 - registered for Alembic and metadata
+    AuditEntry,
+    AuditHead,
+    Ballot,
+    Conclusion,
+    Poll,
+    PollVoted,
+    PollVoter,
+    SecretBallot,
+)
 
 metadata = Base.metadata
 
-__all__ = ["AgendaItem", "Meeting", "Participant", "RevokedToken", "RoomEvent", "RoomSequence", "User", "metadata"]
+__all__ = [
+    "AgendaItem",
+    "Meeting",
+    "Participant",
+    "RevokedToken",
+    "RoomEvent",
+    "RoomSequence",
+    "User",
+    "metadata",
+]

@@ -29,6 +29,19 @@ class Settings:
     # Browser origins allowed to open WebSockets and call the API cross-origin; same-origin always works.
     allowed_origins: tuple[str, ...] = ()
     login_attempts_per_minute: int = 10
+    # Meeting room sockets: frame size, sockets per user, outgoing queue, inbound rate, kept events.
+    socket_frame_limit: int = 64 * 1024
+    sockets_per_user: int = 5
+    socket_queue_limit: int = 256
+    socket_messages_per_second: float = 20.0
+    room_event_retention: int = 10_000
+    # Meeting materials: limits checked in the PDF worker processes, and how pages are served.
+    max_pages: int = 2000
+    max_page_points: float = 10_000.0
+    pdf_workers: int = 0  # 0: one per CPU core
+    worker_memory_bytes: int = 1024 * 1024 * 1024
+    worker_timeout_seconds: float = 60.0
+    page_image_format: str = "jpeg"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -49,6 +62,23 @@ class Settings:
             login_attempts_per_minute=int(
                 environ.get("MEETING_LOGIN_ATTEMPTS_PER_MINUTE", defaults.login_attempts_per_minute)
             ),
+            socket_frame_limit=int(environ.get("MEETING_SOCKET_FRAME_LIMIT", defaults.socket_frame_limit)),
+            sockets_per_user=int(environ.get("MEETING_SOCKETS_PER_USER", defaults.sockets_per_user)),
+            socket_queue_limit=int(environ.get("MEETING_SOCKET_QUEUE_LIMIT", defaults.socket_queue_limit)),
+            socket_messages_per_second=float(
+                environ.get("MEETING_SOCKET_MESSAGES_PER_SECOND", defaults.socket_messages_per_second)
+            ),
+            room_event_retention=int(
+                environ.get("MEETING_ROOM_EVENT_RETENTION", defaults.room_event_retention)
+            ),
+            max_pages=int(environ.get("MEETING_MAX_PAGES", defaults.max_pages)),
+            max_page_points=float(environ.get("MEETING_MAX_PAGE_POINTS", defaults.max_page_points)),
+            pdf_workers=int(environ.get("MEETING_PDF_WORKERS", defaults.pdf_workers)),
+            worker_memory_bytes=int(environ.get("MEETING_WORKER_MEMORY_BYTES", defaults.worker_memory_bytes)),
+            worker_timeout_seconds=float(
+                environ.get("MEETING_WORKER_TIMEOUT_SECONDS", defaults.worker_timeout_seconds)
+            ),
+            page_image_format=environ.get("MEETING_PAGE_IMAGE_FORMAT", defaults.page_image_format),
         )
 
     @property

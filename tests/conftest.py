@@ -10,14 +10,14 @@ import asyncio
 import os
 import secrets
 import shutil
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
+import httpx
 import pytest
 from argon2 import PasswordHasher
-from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
 from meeting.app import create_app
@@ -29,6 +29,7 @@ from meeting.users.models import GlobalRole, User
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
+    from pathlib import Path
 
     from litestar import Litestar
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -104,11 +105,39 @@ def app(settings: Settings) -> Litestar:
     return create_app(settings)
 
 
+@asynccontextmanager
+async def serve_in_process(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan and an HTTP client on this test's event loop.
+
+    (Litestar's AsyncTestClient runs the lifespan on a thread of its own, so the engine would be closed
+    from another loop than the one its connections belong to.)
+    """
+    started, stopping = asyncio.Event(), asyncio.Event()
+
+    async def run_lifespan() -> None:
+        # Enter and leave the lifespan in one task: it holds cancel scopes that must not change task.
+        async with app.lifespan():
+            started.set()
+            await stopping.wait()
+
+    lifespan = asyncio.create_task(run_lifespan())
+    await asyncio.wait([lifespan, asyncio.create_task(started.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if lifespan.done():
+        lifespan.result()  # startup failed: raise its error here
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+    finally:
+        stopping.set()
+        await lifespan
+
+
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client running the app in-process (lifespan included)."""
-    async with AsyncTestClient(app=app) as test_client:
-        yield test_client
+    async with serve_in_process(app) as http:
+        yield http
 
 
 @pytest.fixture
@@ -124,7 +153,7 @@ async def db(settings: Settings) -> AsyncIterator[AsyncSession]:
 class Api:
     """The HTTP client plus one bearer token per user, so tests read like the people acting."""
 
-    client: AsyncTestClient[Litestar]
+    client: httpx.AsyncClient
     db: AsyncSession
     tokens: dict[str, str] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
@@ -134,7 +163,9 @@ class Api:
         user = User(username=username, display_name=username.title(), role=role, password_hash=PASSWORD_HASH)
         self.db.add(user)
         await self.db.commit()
-        response = await self.client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+        response = await self.client.post(
+            "/api/auth/login", json={"username": username, "password": PASSWORD}
+        )
         assert response.status_code == 200, response.text
         self.tokens[username] = response.json()["access_token"]
         self.ids[username] = user.id
@@ -159,7 +190,7 @@ class Api:
 
 
 @pytest.fixture
-async def api(client: AsyncTestClient[Litestar], db: AsyncSession) -> Api:
+async def api(client: httpx.AsyncClient, db: AsyncSession) -> Api:
     """An Api with an administrator already logged in as `admin`."""
     helper = Api(client=client, db=db)
     await helper.user("admin", GlobalRole.admin)
@@ -190,15 +221,22 @@ class Council:
 
 @pytest.fixture
 async def council(api: Api) -> Council:
-    """Secretary creates a meeting and invites a chair, two delegates and a guest; `outsider` is not invited."""
+    """A meeting with a chair, two delegates and a guest invited by its secretary; `outsider` is not."""
     await api.user("secretary", GlobalRole.secretary)
     for name in ("chair", "delegate1", "delegate2", "guest", "outsider"):
         await api.user(name)
     meeting = await api.ok("POST", "/api/meetings", "secretary", json=MEETING)
     url = f"/api/meetings/{meeting['id']}"
     participant_ids = {}
-    for name, role in (("chair", "chair"), ("delegate1", "delegate"), ("delegate2", "delegate"), ("guest", "guest")):
-        created = await api.ok("POST", f"{url}/participants", "secretary", json={"userId": api.ids[name], "role": role})
+    for name, role in (
+        ("chair", "chair"),
+        ("delegate1", "delegate"),
+        ("delegate2", "delegate"),
+        ("guest", "guest"),
+    ):
+        created = await api.ok(
+            "POST", f"{url}/participants", "secretary", json={"userId": api.ids[name], "role": role}
+        )
         participant_ids[name] = created["id"]
     listed = await api.ok("GET", f"{url}/participants", "secretary")
     participant_ids["secretary"] = next(p["id"] for p in listed if p["username"] == "secretary")

@@ -31,15 +31,18 @@ async def _status(council: Council, status: str) -> None:
 
 
 async def _item(council: Council) -> int:
-    item = await council.api.ok("POST", f"{council.url}/agenda", "secretary", json={"title": f"Mục {next(_fresh)}"})
+    item = await council.api.ok(
+        "POST", f"{council.url}/agenda", "secretary", json={"title": f"Mục {next(_fresh)}"}
+    )
     return int(item["id"])
 
 
 async def _invitee(council: Council) -> int:
     name = f"invitee{next(_fresh)}"
     user_id = await council.api.user(name)
-    created = await council.api.ok("POST", f"{council.url}/participants", "secretary",
-                                    json={"userId": user_id, "role": "delegate"})
+    created = await council.api.ok(
+        "POST", f"{council.url}/participants", "secretary", json={"userId": user_id, "role": "delegate"}
+    )
     return int(created["id"])
 
 
@@ -72,7 +75,11 @@ async def _self_check_in(c: Council) -> tuple[str, Any]:
 
 
 async def _new_user(c: Council) -> tuple[str, Any]:
-    return "/api/users", {"username": f"new{next(_fresh)}", "displayName": "Người mới", "password": "long enough"}
+    return "/api/users", {
+        "username": f"new{next(_fresh)}",
+        "displayName": "Người mới",
+        "password": "long enough",
+    }
 
 
 async def _patch_user(c: Council) -> tuple[str, Any]:
@@ -102,8 +109,12 @@ RULES = [
     Rule("get meeting", "GET", _fixed(""), PARTICIPANTS),
     Rule("update meeting", "PATCH", _fixed("", {"location": "Phòng 2"}), MANAGERS),
     Rule("change meeting status", "POST", _meeting_status, MANAGERS),
-    Rule("duplicate meeting", "POST", _fixed("/duplicate", {"startsAt": "2027-01-01T08:00:00Z",
-                                                             "endsAt": "2027-01-01T09:00:00Z"}), MANAGERS),
+    Rule(
+        "duplicate meeting",
+        "POST",
+        _fixed("/duplicate", {"startsAt": "2027-01-01T08:00:00Z", "endsAt": "2027-01-01T09:00:00Z"}),
+        MANAGERS,
+    ),
     Rule("list agenda", "GET", _fixed("/agenda"), PARTICIPANTS),
     Rule("create item", "POST", _fixed("/agenda", {"title": "Mục mới"}), MANAGERS),
     Rule("update item", "PATCH", lambda c: _path_body(c, "/agenda/{item}", {"title": "Sửa"}), MANAGERS),
@@ -112,8 +123,12 @@ RULES = [
     Rule("change item status", "POST", _item_status, MANAGERS),
     Rule("list participants", "GET", _fixed("/participants"), PARTICIPANTS),
     Rule("invite participant", "POST", lambda c: _invite_body(c), MANAGERS),
-    Rule("update participant", "PATCH", lambda c: _path_body(c, "/participants/{invitee}", {"role": "guest"}),
-         MANAGERS),
+    Rule(
+        "update participant",
+        "PATCH",
+        lambda c: _path_body(c, "/participants/{invitee}", {"role": "guest"}),
+        MANAGERS,
+    ),
     Rule("remove participant", "DELETE", lambda c: _path_body(c, "/participants/{invitee}", None), MANAGERS),
     Rule("attendance", "GET", _fixed("/attendance"), PARTICIPANTS),
     Rule("roll call", "PUT", _roll_call, MANAGERS),
@@ -158,8 +173,9 @@ async def test_each_role_is_allowed_or_refused(council: Council, rule: Rule) -> 
     api = council.api
     for role in ROLES:
         url, body = await rule.target(council)
-        snapshot = await api.ok("GET", f"{council.url}/agenda", "secretary"), await api.ok(
-            "GET", f"{council.url}/participants", "secretary"
+        snapshot = (
+            await api.ok("GET", f"{council.url}/agenda", "secretary"),
+            await api.ok("GET", f"{council.url}/participants", "secretary"),
         )
         kwargs = {"json": body} if body is not None else {}
         response = await api.call(rule.method, url, role, **kwargs)
@@ -169,7 +185,8 @@ async def test_each_role_is_allowed_or_refused(council: Council, rule: Rule) -> 
         else:
             assert response.status_code == expected, (rule.name, role, response.status_code, response.text)
             assert response.json()["status"] == expected
-            after = await api.ok("GET", f"{council.url}/agenda", "secretary"), await api.ok(
-                "GET", f"{council.url}/participants", "secretary"
+            after = (
+                await api.ok("GET", f"{council.url}/agenda", "secretary"),
+                await api.ok("GET", f"{council.url}/participants", "secretary"),
             )
             assert after == snapshot, f"{rule.name} refused for {role} but changed stored data"

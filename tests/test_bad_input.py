@@ -31,8 +31,11 @@ WRITE_ENDPOINTS = [
 BAD_BODIES: list[tuple[str, bytes]] = [
     ("malformed-json", b'{"title": '),
     ("not-an-object", b"[1, 2, 3]"),
-    ("wrong-types", b'{"title": 12, "status": 5, "userId": "x", "role": 7, "items": "all", "attendance": 1,'
-                    b' "startsAt": "yesterday", "username": 3, "password": false, "location": []}'),
+    (
+        "wrong-types",
+        b'{"title": 12, "status": 5, "userId": "x", "role": 7, "items": "all", "attendance": 1,'
+        b' "startsAt": "yesterday", "username": 3, "password": false, "location": []}',
+    ),
     ("unknown-field", b'{"unexpected": true}'),
     ("oversized", b'{"title": "' + b"x" * (2 * 1024 * 1024) + b'"}'),
 ]
@@ -58,7 +61,9 @@ async def test_bad_bodies_get_a_json_4xx_and_change_nothing(council: Council, me
     )
     before = await _state(council)
     for name, body in BAD_BODIES:
-        response = await api.call(method, url, "admin", content=body, headers={"Content-Type": "application/json"})
+        response = await api.call(
+            method, url, "admin", content=body, headers={"Content-Type": "application/json"}
+        )
         assert 400 <= response.status_code < 500, (name, response.status_code, response.text[:300])
         error = response.json()
         assert error["status"] == response.status_code
@@ -84,8 +89,11 @@ async def test_bad_bodies_get_a_json_4xx_and_change_nothing(council: Council, me
     ],
 )
 async def test_unknown_ids_are_404_with_json(council: Council, method: str, path: str) -> None:
-    bodies = {"PATCH": {"title": "x"} if "agenda" in path or path.startswith("/api/meetings") else {},
-              "POST": {"status": "active"}, "PUT": {"attendance": "in_room"}}
+    bodies = {
+        "PATCH": {"title": "x"} if "agenda" in path or path.startswith("/api/meetings") else {},
+        "POST": {"status": "active"},
+        "PUT": {"attendance": "in_room"},
+    }
     url = path.format(meeting=council.url)
     kwargs = {"json": bodies[method]} if method in bodies else {}
     response = await council.api.call(method, url, "admin", **kwargs)

@@ -27,7 +27,9 @@ class Probe(Event, tag="test.probe"):
     n: int
 
 
-async def test_concurrent_commits_get_strictly_increasing_gap_free_seq(council: Council, settings: Settings) -> None:
+async def test_concurrent_commits_get_strictly_increasing_gap_free_seq(
+    council: Council, settings: Settings
+) -> None:
     app = create_app(settings)
     async with app.lifespan():
         broker: Broker = app.state.broker
@@ -49,7 +51,9 @@ async def test_concurrent_commits_get_strictly_increasing_gap_free_seq(council: 
             assert by_seq[seq + 1] == n + 1000
 
 
-async def _write_concurrently(broker: Broker, factory: async_sessionmaker[AsyncSession], meeting_id: int) -> None:
+async def _write_concurrently(
+    broker: Broker, factory: async_sessionmaker[AsyncSession], meeting_id: int
+) -> None:
 
     async def write(n: int) -> None:
         async with factory() as session:
@@ -60,11 +64,15 @@ async def _write_concurrently(broker: Broker, factory: async_sessionmaker[AsyncS
 
 @pytest.mark.parametrize("backend", BROKER_BACKENDS)
 async def test_committed_events_reach_subscribers(council: Council, settings: Settings, backend: str) -> None:
-    redis_settings = dataclasses.replace(settings, redis_url=TEST_REDIS_URL) if backend == "redis" else settings
+    redis_settings = (
+        dataclasses.replace(settings, redis_url=TEST_REDIS_URL) if backend == "redis" else settings
+    )
     app = create_app(redis_settings)
     async with app.lifespan():
         broker: Broker = app.state.broker
-        async with broker.channels.start_subscription([broker.meeting_channel(council.meeting_id)]) as subscriber:
+        async with broker.channels.start_subscription(
+            [broker.meeting_channel(council.meeting_id)]
+        ) as subscriber:
             await asyncio.sleep(0.1)  # let the Redis subscription settle
             async with app.state.session_factory() as session:
                 payloads = await broker.commit(session, council.meeting_id, [Probe(n=7)])

@@ -1,6 +1,11 @@
 """Meetings, agenda items, participants, attendance and quorum."""
 
-from meeting.agenda.controller import AgendaController, MeetingController, ParticipantController, provide_access
+from meeting.agenda.controller import (
+    AgendaController,
+    MeetingController,
+    ParticipantController,
+    provide_access,
+)
 from meeting.agenda.models import (
     AgendaItem,
     Attendance,

@@ -38,7 +38,9 @@ Access: TypeAlias = NamedDependency[MeetingAccess]
 Publisher: TypeAlias = NamedDependency[Broker]
 
 
-async def provide_access(meeting_id: FromPath[int], db_session: DbSession, current_user: CurrentUser) -> MeetingAccess:
+async def provide_access(
+    meeting_id: FromPath[int], db_session: DbSession, current_user: CurrentUser
+) -> MeetingAccess:
     """Dependency: the meeting in the path, as the caller may see it (404 if they may not)."""
     return await service.load_access(db_session, meeting_id, current_user)
 
@@ -55,7 +57,9 @@ class MeetingController(Controller):
     dependencies = {"access": Provide(provide_access)}
 
     @post("/")
-    async def create_meeting(self, db_session: DbSession, current_user: CurrentUser, data: JSONBody[MeetingCreate]) -> MeetingRead:
+    async def create_meeting(
+        self, db_session: DbSession, current_user: CurrentUser, data: JSONBody[MeetingCreate]
+    ) -> MeetingRead:
         """Create a draft meeting; the creator becomes its secretary."""
         return _read(await service.create_meeting(db_session, current_user, data))
 
@@ -64,9 +68,15 @@ class MeetingController(Controller):
         self,
         db_session: DbSession,
         current_user: CurrentUser,
-        status: Annotated[list[MeetingStatus] | None, QueryParameter(description="only these statuses")] = None,
-        starts_from: Annotated[dt.datetime | None, QueryParameter(name="from", description="starts at or after")] = None,
-        starts_before: Annotated[dt.datetime | None, QueryParameter(name="to", description="starts before")] = None,
+        status: Annotated[
+            list[MeetingStatus] | None, QueryParameter(description="only these statuses")
+        ] = None,
+        starts_from: Annotated[
+            dt.datetime | None, QueryParameter(name="from", description="starts at or after")
+        ] = None,
+        starts_before: Annotated[
+            dt.datetime | None, QueryParameter(name="to", description="starts before")
+        ] = None,
     ) -> list[MeetingRead]:
         """Meetings I take part in (all, for admins), soonest first; filter by status and start time."""
         rows = await service.list_meetings(db_session, current_user, status, starts_from, starts_before)
@@ -122,13 +132,20 @@ class AgendaController(Controller):
 
     @patch("/{item_id:int}")
     async def update_item(
-        self, db_session: DbSession, broker: Publisher, access: Access, item_id: FromPath[int], data: JSONBody[ItemUpdate]
+        self,
+        db_session: DbSession,
+        broker: Publisher,
+        access: Access,
+        item_id: FromPath[int],
+        data: JSONBody[ItemUpdate],
     ) -> ItemRead:
         """Edit an item's title, description, presenter or planned minutes."""
         return ItemRead.of(await service.update_item(db_session, broker, access, item_id, data))
 
     @delete("/{item_id:int}", status_code=HTTP_204_NO_CONTENT)
-    async def delete_item(self, db_session: DbSession, broker: Publisher, access: Access, item_id: FromPath[int]) -> None:
+    async def delete_item(
+        self, db_session: DbSession, broker: Publisher, access: Access, item_id: FromPath[int]
+    ) -> None:
         """Remove an item with its sub-items."""
         await service.delete_item(db_session, broker, access, item_id)
 
@@ -141,7 +158,12 @@ class AgendaController(Controller):
 
     @post("/{item_id:int}/status", status_code=HTTP_200_OK)
     async def change_status(
-        self, db_session: DbSession, broker: Publisher, access: Access, item_id: FromPath[int], data: JSONBody[ItemStatusChange]
+        self,
+        db_session: DbSession,
+        broker: Publisher,
+        access: Access,
+        item_id: FromPath[int],
+        data: JSONBody[ItemStatusChange],
     ) -> ItemRead:
         """pending → active → done (done → active to reopen); one item is active at a time."""
         return ItemRead.of(await service.change_item_status(db_session, broker, access, item_id, data.status))
@@ -176,7 +198,9 @@ class ParticipantController(Controller):
         data: JSONBody[ParticipantUpdate],
     ) -> ParticipantRead:
         """Change a participant's role or voting right."""
-        return ParticipantRead.of(await service.update_participant(db_session, broker, access, participant_id, data))
+        return ParticipantRead.of(
+            await service.update_participant(db_session, broker, access, participant_id, data)
+        )
 
     @delete("/participants/{participant_id:int}", status_code=HTTP_204_NO_CONTENT)
     async def remove_participant(

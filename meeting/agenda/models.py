@@ -94,7 +94,9 @@ class Meeting(Base):
     ends_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
     online_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[MeetingStatus] = mapped_column(_enum(MeetingStatus), default=MeetingStatus.draft, index=True)
+    status: Mapped[MeetingStatus] = mapped_column(
+        _enum(MeetingStatus), default=MeetingStatus.draft, index=True
+    )
     quorum_fraction: Mapped[float] = mapped_column(Float, default=0.5)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

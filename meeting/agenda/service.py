@@ -214,7 +214,9 @@ async def change_meeting_status(
     return meeting
 
 
-async def duplicate_meeting(session: AsyncSession, access: MeetingAccess, data: MeetingDuplicate) -> MeetingAccess:
+async def duplicate_meeting(
+    session: AsyncSession, access: MeetingAccess, data: MeetingDuplicate
+) -> MeetingAccess:
     """A new draft with the same details, agenda (reset to pending) and participants (attendance reset)."""
     access.require_manager()
     source = access.meeting
@@ -304,7 +306,9 @@ async def _announce_agenda(session: AsyncSession, broker: Broker, meeting_id: in
     return items
 
 
-async def create_item(session: AsyncSession, broker: Broker, access: MeetingAccess, data: ItemCreate) -> AgendaItem:
+async def create_item(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, data: ItemCreate
+) -> AgendaItem:
     """Append an item at the end of the agenda, or of its parent's sub-items."""
     access.require_manager()
     _require_editable(access.meeting)
@@ -315,7 +319,9 @@ async def create_item(session: AsyncSession, broker: Broker, access: MeetingAcce
     last = await session.scalar(
         select(func.max(AgendaItem.position)).where(
             AgendaItem.meeting_id == access.meeting.id,
-            AgendaItem.parent_id.is_(None) if data.parent_id is None else AgendaItem.parent_id == data.parent_id,
+            AgendaItem.parent_id.is_(None)
+            if data.parent_id is None
+            else AgendaItem.parent_id == data.parent_id,
         )
     )
     item = AgendaItem(
@@ -466,7 +472,9 @@ async def add_participant(
         await session.rollback()
         raise Conflict(f"user {data.user_id} already takes part in meeting {meeting_id}") from exc
     await session.refresh(participant, ["user"])
-    await broker.commit(session, meeting_id, [ParticipantChanged(participant=ParticipantRead.of(participant))])
+    await broker.commit(
+        session, meeting_id, [ParticipantChanged(participant=ParticipantRead.of(participant))]
+    )
     return participant
 
 
@@ -483,7 +491,9 @@ async def update_participant(
         voting = participant.voting  # unchanged role keeps its voting right; a new role takes its default
     participant.voting = _voting_for(role, voting)
     participant.role = role
-    await broker.commit(session, access.meeting.id, [ParticipantChanged(participant=ParticipantRead.of(participant))])
+    await broker.commit(
+        session, access.meeting.id, [ParticipantChanged(participant=ParticipantRead.of(participant))]
+    )
     return participant
 
 
@@ -543,7 +553,9 @@ async def set_attendance(
         access.require_manager()
         participant = await _participant(session, access, participant_id)
     if meeting.status not in (MeetingStatus.scheduled, MeetingStatus.live):
-        raise InvalidState(f"meeting {meeting.id} is {meeting.status}; attendance is taken when scheduled or live")
+        raise InvalidState(
+            f"meeting {meeting.id} is {meeting.status}; attendance is taken when scheduled or live"
+        )
     if data.attendance == Attendance.online and not meeting.online_allowed:
         raise InvalidInput(f"meeting {meeting.id} does not allow online attendance")
     participant.attendance = data.attendance
@@ -561,4 +573,3 @@ async def attendance(session: AsyncSession, access: MeetingAccess) -> tuple[list
     """Everyone's attendance and the quorum."""
     participants = await _participants(session, access.meeting.id)
     return participants, quorum_of(access.meeting, participants)
-

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, JSONBody
@@ -12,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from meeting.db import DbSession
 from meeting.users import service
 from meeting.users.guards import SESSION_COOKIE, Auth, CurrentUser
+from meeting.users.models import User
 from meeting.users.schemas import LoginRequest, TokenResponse, UserCreate, UserRead, UserUpdate
 
 
@@ -28,7 +30,9 @@ class AuthController(Controller):
         """Exchange username and password for a bearer token (also set as an HttpOnly cookie)."""
         state = request.app.state
         address = request.client.host if request.client else "unknown"
-        user = await service.authenticate(db_session, state.login_limiter, data.username, data.password, address)
+        user = await service.authenticate(
+            db_session, state.login_limiter, data.username, data.password, address
+        )
         token, claims = service.new_token(state.settings, state.signing_key, user)
         lifetime = service.token_lifetime(claims)
         body = TokenResponse(
@@ -49,7 +53,11 @@ class AuthController(Controller):
     async def logout(self, db_session: DbSession, auth: Auth) -> Response[None]:
         """Revoke the token used for this request and clear the cookie."""
         await service.revoke_token(db_session, auth.claims)
-        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
+        return Response(
+            None,
+            status_code=HTTP_204_NO_CONTENT,
+            cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")],
+        )
 
     @get("/me")
     async def me(self, current_user: CurrentUser) -> UserRead:
@@ -69,13 +77,30 @@ class UserController(Controller):
         return [UserRead.of(u) for u in await service.list_users(db_session, current_user)]
 
     @post("/")
-    async def create_user(self, db_session: DbSession, current_user: CurrentUser, data: JSONBody[UserCreate]) -> UserRead:
+    async def create_user(
+        self, db_session: DbSession, current_user: CurrentUser, data: JSONBody[UserCreate]
+    ) -> UserRead:
         """Create an account (administrators)."""
         return UserRead.of(await service.create_user(db_session, current_user, data))
 
     @patch("/{user_id:int}")
     async def update_user(
-        self, db_session: DbSession, current_user: CurrentUser, user_id: FromPath[int], data: JSONBody[UserUpdate]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        current_user: CurrentUser,
+        user_id: FromPath[int],
+        data: JSONBody[UserUpdate],
     ) -> UserRead:
         """Change an account; disabling or a role change ends its sessions at once."""
-        return UserRead.of(await service.update_user(db_session, current_user, user_id, data))
+        before = await db_session.get(User, user_id)
+        old_version = before.token_version if before is not None else None
+        user = await service.update_user(db_session, current_user, user_id, data)
+        if old_version is not None and user.token_version != old_version:
+            # Its tokens are void now: every process closes the user's open meeting-room sockets.
+            from meeting.rooms import users_channel  # the rooms domain builds on users; imported late
+
+            broker = request.app.state.broker
+            event = msgspec.json.encode({"type": "user.disabled", "userId": user.id})
+            broker.channels.publish(event, channels=[users_channel(broker)])
+        return UserRead.of(user)

@@ -17,6 +17,7 @@ from meeting.users.models import GlobalRole, RevokedToken, User
 from meeting.users.security import TokenClaims, decode_token, hash_password, issue_token, verify_password
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from meeting.settings import Settings
@@ -30,10 +31,17 @@ ADDRESS_LIMIT_FACTOR = 20
 class LoginLimiter:
     """Moving-window limits on login attempts per username and per client address."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, redis: Redis | None) -> None:
+        # With Redis the counts are shared by every server process; the connections are the broker's,
+        # closed with it, and the keys carry the namespace so installations sharing Redis stay apart.
         storage = (
-            RedisStorage(f"async+{settings.redis_url}", implementation="redispy", key_prefix="meeting-login")
-            if settings.redis_url
+            RedisStorage(
+                f"async+{settings.redis_url}",
+                implementation="redispy",
+                key_prefix=f"{settings.channel_namespace}-login",
+                connection_pool=redis.connection_pool,  # type: ignore[arg-type]  # limits types **options narrowly
+            )
+            if settings.redis_url and redis is not None
             else MemoryStorage()
         )
         self._limiter = MovingWindowRateLimiter(storage)

@@ -45,12 +45,18 @@ async def test_sub_items_cannot_have_sub_items(council: Council) -> None:
 
 async def test_items_of_another_meeting_are_not_found(council: Council) -> None:
     api, url = council.api, council.url
-    other = await api.ok("POST", "/api/meetings", "secretary", json={
-        "title": "Khác", "startsAt": "2026-12-02T08:00:00Z", "endsAt": "2026-12-02T09:00:00Z"})
+    other = await api.ok(
+        "POST",
+        "/api/meetings",
+        "secretary",
+        json={"title": "Khác", "startsAt": "2026-12-02T08:00:00Z", "endsAt": "2026-12-02T09:00:00Z"},
+    )
     foreign = await _add(api, f"/api/meetings/{other['id']}", "Ngoài")
     response = await api.call("PATCH", f"{url}/agenda/{foreign}", "secretary", json={"title": "x"})
     assert response.status_code == 404
-    assert (await api.call("POST", f"{url}/agenda", "secretary", json={"title": "x", "parentId": foreign})).status_code == 404
+    assert (
+        await api.call("POST", f"{url}/agenda", "secretary", json={"title": "x", "parentId": foreign})
+    ).status_code == 404
 
 
 async def test_edit_and_delete_an_item_with_its_sub_items(council: Council) -> None:
@@ -58,7 +64,9 @@ async def test_edit_and_delete_an_item_with_its_sub_items(council: Council) -> N
     parent = await _add(api, url, "Báo cáo")
     await _add(api, url, "Phụ lục", parent=parent)
     keep = await _add(api, url, "Bế mạc")
-    edited = await api.ok("PATCH", f"{url}/agenda/{keep}", "secretary", json={"presenter": "Chủ tọa", "plannedMinutes": 15})
+    edited = await api.ok(
+        "PATCH", f"{url}/agenda/{keep}", "secretary", json={"presenter": "Chủ tọa", "plannedMinutes": 15}
+    )
     assert (edited["presenter"], edited["plannedMinutes"], edited["title"]) == ("Chủ tọa", 15, "Bế mạc")
     await api.ok("DELETE", f"{url}/agenda/{parent}", "secretary")
     assert await _titles(api, url) == ["Bế mạc"]
@@ -80,7 +88,10 @@ async def test_reorder_moves_items_in_and_out_of_parents(council: Council) -> No
     [
         (lambda ids: {"items": [{"id": ids[0]}, {"id": ids[1]}]}, "missing items"),
         (lambda ids: {"items": [{"id": i} for i in ids] + [{"id": 99999}]}, "unknown items"),
-        (lambda ids: {"items": [{"id": ids[0], "children": [ids[0]]}, {"id": ids[1]}, {"id": ids[2]}]}, "listed twice"),
+        (
+            lambda ids: {"items": [{"id": ids[0], "children": [ids[0]]}, {"id": ids[1]}, {"id": ids[2]}]},
+            "listed twice",
+        ),
         (lambda ids: {"items": [{"id": i} for i in ids] + [{"id": ids[0]}]}, "listed twice"),
     ],
     ids=["missing", "unknown", "self-parent", "duplicate"],
@@ -134,7 +145,9 @@ async def test_item_transitions_follow_the_lifecycle(council: Council, source: I
     await _live(api, url)
     for target in ItemStatus:
         item = await _add(api, url, f"{source}->{target}")
-        path = {ItemStatus.pending: [], ItemStatus.active: ["active"], ItemStatus.done: ["active", "done"]}[source]
+        path = {ItemStatus.pending: [], ItemStatus.active: ["active"], ItemStatus.done: ["active", "done"]}[
+            source
+        ]
         for status in path:
             await api.ok("POST", f"{url}/agenda/{item}/status", "chair", json={"status": status})
         response = await api.call("POST", f"{url}/agenda/{item}/status", "chair", json={"status": target})

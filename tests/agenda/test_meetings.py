@@ -51,7 +51,9 @@ async def test_invalid_meeting_details_are_refused(api: Api, change: dict[str, s
 
 async def test_naive_datetimes_are_refused(api: Api) -> None:
     await api.user("secretary", GlobalRole.secretary)
-    response = await api.call("POST", "/api/meetings", "secretary", json=MEETING | {"startsAt": "2026-12-01T08:00:00"})
+    response = await api.call(
+        "POST", "/api/meetings", "secretary", json=MEETING | {"startsAt": "2026-12-01T08:00:00"}
+    )
     assert response.status_code == 400
     assert "startsAt" in response.text
 
@@ -94,7 +96,9 @@ async def test_non_participants_get_404_not_403(council: Council) -> None:
 
 async def test_manager_updates_details_and_the_room_is_told(council: Council) -> None:
     api = council.api
-    updated = await api.ok("PATCH", council.url, "chair", json={"location": "Phòng họp số 2", "quorumFraction": 0.66})
+    updated = await api.ok(
+        "PATCH", council.url, "chair", json={"location": "Phòng họp số 2", "quorumFraction": 0.66}
+    )
     assert updated["location"] == "Phòng họp số 2"
     assert updated["quorumFraction"] == 0.66
     events = (await api.db.scalars(select(RoomEvent).where(RoomEvent.meeting_id == council.meeting_id))).all()
@@ -146,7 +150,9 @@ async def test_archived_meetings_cannot_be_edited(council: Council) -> None:
 async def test_duplicate_copies_agenda_and_participants_into_a_new_draft(council: Council) -> None:
     api = council.api
     parent = await api.ok("POST", f"{council.url}/agenda", "secretary", json={"title": "Báo cáo"})
-    await api.ok("POST", f"{council.url}/agenda", "secretary", json={"title": "Phụ lục", "parentId": parent["id"]})
+    await api.ok(
+        "POST", f"{council.url}/agenda", "secretary", json={"title": "Phụ lục", "parentId": parent["id"]}
+    )
     await api.ok("POST", f"{council.url}/agenda", "secretary", json={"title": "Bế mạc"})
     await _drive_to(api, council.url, MeetingStatus.live)
     await api.ok("POST", f"{council.url}/agenda/{parent['id']}/status", "chair", json={"status": "active"})

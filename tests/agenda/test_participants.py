@@ -9,7 +9,7 @@ import pytest
 from meeting.agenda.service import compute_quorum
 
 if TYPE_CHECKING:
-    from tests.conftest import Api, Council
+    from tests.conftest import Council
 
 
 async def test_delegates_vote_by_default_and_guests_cannot(council: Council) -> None:
@@ -22,7 +22,10 @@ async def test_delegates_vote_by_default_and_guests_cannot(council: Council) -> 
         "guest": False,
     }
     response = await council.api.call(
-        "PATCH", f"{council.url}/participants/{council.participant_ids['guest']}", "secretary", json={"voting": True}
+        "PATCH",
+        f"{council.url}/participants/{council.participant_ids['guest']}",
+        "secretary",
+        json={"voting": True},
     )
     assert response.status_code == 422
     assert response.json()["detail"] == "guests cannot vote"
@@ -33,24 +36,34 @@ async def test_inviting_someone_twice_is_a_conflict(council: Council) -> None:
     body = {"userId": api.ids["delegate1"], "role": "guest"}
     response = await api.call("POST", f"{council.url}/participants", "secretary", json=body)
     assert response.status_code == 409
-    roles = [p["role"] for p in await api.ok("GET", f"{council.url}/participants", "secretary")
-             if p["username"] == "delegate1"]
+    roles = [
+        p["role"]
+        for p in await api.ok("GET", f"{council.url}/participants", "secretary")
+        if p["username"] == "delegate1"
+    ]
     assert roles == ["delegate"]
 
 
 async def test_inviting_an_unknown_user_is_refused(council: Council) -> None:
-    response = await council.api.call("POST", f"{council.url}/participants", "secretary",
-                                      json={"userId": 4242, "role": "delegate"})
+    response = await council.api.call(
+        "POST", f"{council.url}/participants", "secretary", json={"userId": 4242, "role": "delegate"}
+    )
     assert response.status_code == 422
 
 
 async def test_role_change_applies_to_the_next_request(council: Council) -> None:
     api = council.api
     pid = council.participant_ids["delegate1"]
-    assert (await api.call("POST", f"{council.url}/agenda", "delegate1", json={"title": "x"})).status_code == 403
-    changed = await api.ok("PATCH", f"{council.url}/participants/{pid}", "secretary", json={"role": "secretary"})
+    assert (
+        await api.call("POST", f"{council.url}/agenda", "delegate1", json={"title": "x"})
+    ).status_code == 403
+    changed = await api.ok(
+        "PATCH", f"{council.url}/participants/{pid}", "secretary", json={"role": "secretary"}
+    )
     assert (changed["role"], changed["voting"]) == ("secretary", False)
-    assert (await api.call("POST", f"{council.url}/agenda", "delegate1", json={"title": "x"})).status_code == 201
+    assert (
+        await api.call("POST", f"{council.url}/agenda", "delegate1", json={"title": "x"})
+    ).status_code == 201
 
 
 async def test_removed_participant_loses_access_at_once(council: Council) -> None:
@@ -75,7 +88,13 @@ async def test_roll_call_and_self_check_in_update_quorum(council: Council) -> No
     api = council.api
     await _schedule(council)
     before = await api.ok("GET", f"{council.url}/attendance", "guest")
-    assert before["quorum"] == {"present": 0, "votingMembers": 2, "required": 1, "fraction": 0.5, "met": False}
+    assert before["quorum"] == {
+        "present": 0,
+        "votingMembers": 2,
+        "required": 1,
+        "fraction": 0.5,
+        "met": False,
+    }
     me = await api.ok("PUT", f"{council.url}/attendance/me", "delegate1", json={"attendance": "online"})
     assert me["attendance"] == "online"
     assert me["attendanceAt"] is not None
@@ -98,7 +117,9 @@ async def test_participants_cannot_mark_others_or_themselves_absent(council: Cou
     await _schedule(council)
     other = f"{council.url}/participants/{council.participant_ids['delegate2']}/attendance"
     assert (await api.call("PUT", other, "delegate1", json={"attendance": "in_room"})).status_code == 403
-    response = await api.call("PUT", f"{council.url}/attendance/me", "delegate1", json={"attendance": "absent"})
+    response = await api.call(
+        "PUT", f"{council.url}/attendance/me", "delegate1", json={"attendance": "absent"}
+    )
     assert response.status_code == 422
 
 
@@ -106,14 +127,18 @@ async def test_online_check_in_needs_online_attendance_allowed(council: Council)
     api = council.api
     await api.ok("PATCH", council.url, "secretary", json={"onlineAllowed": False})
     await _schedule(council)
-    response = await api.call("PUT", f"{council.url}/attendance/me", "delegate1", json={"attendance": "online"})
+    response = await api.call(
+        "PUT", f"{council.url}/attendance/me", "delegate1", json={"attendance": "online"}
+    )
     assert response.status_code == 422
     assert "online" in response.json()["detail"]
-    assert (await api.ok("PUT", f"{council.url}/attendance/me", "delegate1", json={"attendance": "in_room"}))
+    assert await api.ok("PUT", f"{council.url}/attendance/me", "delegate1", json={"attendance": "in_room"})
 
 
 async def test_attendance_is_taken_only_when_scheduled_or_live(council: Council) -> None:
-    response = await council.api.call("PUT", f"{council.url}/attendance/me", "delegate1", json={"attendance": "online"})
+    response = await council.api.call(
+        "PUT", f"{council.url}/attendance/me", "delegate1", json={"attendance": "online"}
+    )
     assert response.status_code == 409
 
 

@@ -6,20 +6,22 @@ import base64
 import dataclasses
 import datetime as dt
 import json
+import secrets
 from typing import TYPE_CHECKING
 
 import jwt
 import pytest
-from litestar.testing import AsyncTestClient
 
 from meeting.app import create_app
 from meeting.users.models import GlobalRole, User
 from meeting.users.security import AUDIENCE, ISSUER
 from meeting.users.service import ADDRESS_LIMIT_FACTOR
-from tests.conftest import PASSWORD, PASSWORD_HASH
+from tests.conftest import BROKER_BACKENDS, PASSWORD, PASSWORD_HASH, TEST_REDIS_URL, serve_in_process
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from meeting.settings import Settings
     from tests.conftest import Api
@@ -73,7 +75,9 @@ def _forge(settings: Settings, key: str | None = None, algorithm: str = "HS256",
 def _alg_none(settings: Settings) -> str:
     valid = _forge(settings)
     _, payload, _ = valid.split(".")
-    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(b"=").decode()
+    header = (
+        base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(b"=").decode()
+    )
     return f"{header}.{payload}."
 
 
@@ -89,10 +93,14 @@ def _tampered(settings: Settings) -> str:
         # The admin (user 1, token version 0) forged with the right key is accepted: the attacks below
         # differ from it in one respect each.
         pytest.param(lambda s: _forge(s), 200, id="control-valid"),
-        pytest.param(lambda s: _forge(s, exp=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)), 401, id="expired"),
+        pytest.param(
+            lambda s: _forge(s, exp=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)), 401, id="expired"
+        ),
         pytest.param(_tampered, 401, id="tampered"),
         pytest.param(_alg_none, 401, id="alg-none"),
-        pytest.param(lambda s: _forge(s, key="another-key-entirely-of-enough-length-1234"), 401, id="wrong-key"),
+        pytest.param(
+            lambda s: _forge(s, key="another-key-entirely-of-enough-length-1234"), 401, id="wrong-key"
+        ),
         pytest.param(lambda s: _forge(s, algorithm="HS512"), 401, id="other-algorithm"),
         pytest.param(lambda s: _forge(s, iss="someone-else"), 401, id="wrong-issuer"),
         pytest.param(lambda s: _forge(s, aud="another-app"), 401, id="wrong-audience"),
@@ -145,33 +153,48 @@ async def test_session_cookie_authenticates_reads_but_not_writes(api: Api) -> No
     assert login.status_code == 200
     # The client now holds the HttpOnly cookie; no Authorization header below.
     assert (await api.client.get("/api/auth/me")).json()["username"] == "secretary"
-    write = await api.client.post("/api/meetings", json={"title": "x", "startsAt": "2026-01-01T00:00:00Z",
-                                                         "endsAt": "2026-01-01T01:00:00Z"})
+    write = await api.client.post(
+        "/api/meetings",
+        json={"title": "x", "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2026-01-01T01:00:00Z"},
+    )
     assert write.status_code == 401
 
 
-async def test_login_attempts_are_rate_limited_per_user(settings: Settings, api: Api) -> None:
-    api.db.add(User(username="target", display_name="Target", password_hash=PASSWORD_HASH))
-    await api.db.commit()
+@pytest.mark.parametrize("backend", BROKER_BACKENDS)
+async def test_login_attempts_are_rate_limited_per_user(
+    settings: Settings, db: AsyncSession, backend: str
+) -> None:
+    # With Redis the counts live in the shared server: a fresh name keeps repeated runs apart.
+    target = f"target{secrets.token_hex(4)}"
+    db.add_all(
+        [
+            User(username=target, display_name="Target", password_hash=PASSWORD_HASH),
+            User(username="other", display_name="Other", password_hash=PASSWORD_HASH),
+        ]
+    )
+    await db.commit()
+    if backend == "redis":
+        settings = dataclasses.replace(settings, redis_url=TEST_REDIS_URL)
     limit = settings.login_attempts_per_minute
-    statuses = [
-        (await api.client.post("/api/auth/login", json={"username": "target", "password": "guess"})).status_code
-        for _ in range(limit + 1)
-    ]
-    assert statuses == [401] * limit + [429]
-    # Even the right password is refused until the window passes...
-    right = await api.client.post("/api/auth/login", json={"username": "target", "password": PASSWORD})
-    assert right.status_code == 429
-    assert "too many" in right.json()["detail"]
-    # ...while other accounts from the same address still log in.
-    other = await api.client.post("/api/auth/login", json={"username": "admin", "password": PASSWORD})
-    assert other.status_code == 200
+    async with serve_in_process(create_app(settings)) as client:
+        statuses = [
+            (await client.post("/api/auth/login", json={"username": target, "password": "guess"})).status_code
+            for _ in range(limit + 1)
+        ]
+        assert statuses == [401] * limit + [429]
+        # Even the right password is refused until the window passes...
+        right = await client.post("/api/auth/login", json={"username": target, "password": PASSWORD})
+        assert right.status_code == 429
+        assert "too many" in right.json()["detail"]
+        # ...while other accounts from the same address still log in.
+        other = await client.post("/api/auth/login", json={"username": "other", "password": PASSWORD})
+        assert other.status_code == 200
 
 
 async def test_login_attempts_are_rate_limited_per_address(settings: Settings) -> None:
     strict = dataclasses.replace(settings, login_attempts_per_minute=1)
     per_address = strict.login_attempts_per_minute * ADDRESS_LIMIT_FACTOR
-    async with AsyncTestClient(app=create_app(strict)) as client:
+    async with serve_in_process(create_app(strict)) as client:
         statuses = [
             (await client.post("/api/auth/login", json={"username": f"u{i}", "password": "x"})).status_code
             for i in range(per_address + 1)

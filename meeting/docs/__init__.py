@@ -1,0 +1,28 @@
+"""Meeting materials: upload, safe parsing in workers, page rendering, search, watermarked downloads."""
+
+from meeting.docs.controller import Docs, DocumentController, provide_docs
+from meeting.docs.models import Document, DocumentDownload, DocumentPage, DocumentVersion
+from meeting.docs.plugin import DocsPlugin
+from meeting.docs.render import DocsRuntime
+from meeting.docs.schemas import DocumentProgress, DocumentRead, DocumentRenderProgress, SearchHit
+from meeting.docs.service import document_progress, titles_by_item
+from meeting.docs.text import fold
+
+__all__ = [
+    "Docs",
+    "DocsPlugin",
+    "DocsRuntime",
+    "Document",
+    "DocumentController",
+    "DocumentDownload",
+    "DocumentPage",
+    "DocumentProgress",
+    "DocumentRead",
+    "DocumentRenderProgress",
+    "DocumentVersion",
+    "SearchHit",
+    "document_progress",
+    "fold",
+    "provide_docs",
+    "titles_by_item",
+]

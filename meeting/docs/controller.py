@@ -1,0 +1,213 @@
+"""HTTP endpoints of meeting materials: upload, versions, pages, status, search, downloads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeAlias
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.background_tasks import BackgroundTask
+from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+)
+from litestar.openapi.spec import Schema as OpenAPISchema
+from litestar.params import FromPath, QueryParameter
+from litestar.response import File
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from meeting.agenda import MeetingAccess, provide_access
+from meeting.broker import Broker
+from meeting.db import DbSession
+from meeting.docs import service
+from meeting.docs.render import DocsRuntime
+from meeting.docs.schemas import DocumentProgress, DocumentRead, SearchHit
+from meeting.docs.text import content_disposition
+from meeting.docs.upload import Upload, receive_upload
+
+Access: TypeAlias = NamedDependency[MeetingAccess]
+Publisher: TypeAlias = NamedDependency[Broker]
+Docs: TypeAlias = NamedDependency[DocsRuntime]
+
+# Content-addressed: a page image never changes, so tablets keep it for a year without asking again.
+IMMUTABLE = "private, max-age=31536000, immutable"
+
+
+@dataclass
+class UploadOperation(Operation):
+    """OpenAPI of the upload endpoints: they stream the multipart body themselves, so it is described here."""
+
+    def __post_init__(self) -> None:
+        binary = OpenAPISchema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+        form = OpenAPISchema(
+            type=OpenAPIType.OBJECT,
+            properties={
+                "file": OpenAPISchema(type=OpenAPIType.ARRAY, items=binary, description="PDF, or JPEG/PNG"),
+                "agendaItemId": OpenAPISchema(type=OpenAPIType.INTEGER),
+                "title": OpenAPISchema(type=OpenAPIType.STRING),
+            },
+            required=["file"],
+        )
+        self.request_body = RequestBody(
+            required=True, content={"multipart/form-data": OpenAPIMediaType(schema=form)}
+        )
+
+
+def provide_docs(request: Request[Any, Any, Any]) -> DocsRuntime:
+    """Dependency: the documents runtime the DocsPlugin put in the app state."""
+    runtime: DocsRuntime = request.app.state.docs
+    return runtime
+
+
+async def _receive(request: Request[Any, Any, Any], docs: DocsRuntime) -> Upload:
+    return await receive_upload(
+        request.stream(),
+        request.headers.get("content-type", ""),
+        int(request.headers["content-length"])
+        if request.headers.get("content-length", "").isdigit()
+        else None,
+        docs.settings.upload_limit_bytes,
+        docs.store,
+    )
+
+
+class DocumentController(Controller):
+    """A meeting's documents: upload, replace, delete, read, page images, search, download."""
+
+    path = "/api/meetings/{meeting_id:int}"
+    tags = ["documents"]
+    dependencies = {
+        "access": Provide(provide_access),
+        "docs": Provide(provide_docs, sync_to_thread=False),
+    }
+
+    # The body is streamed to disk under the documents' own limit, not the JSON body limit.
+    @post(
+        "/documents",
+        status_code=HTTP_201_CREATED,
+        request_max_body_size=None,
+        operation_class=UploadOperation,
+    )
+    async def upload_document(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        broker: Publisher,
+        access: Access,
+        docs: Docs,
+    ) -> DocumentRead:
+        """Upload a PDF, or JPEG/PNG scans (several files make one document); fields agendaItemId, title."""
+        access.require_manager()  # before reading a byte of a possibly large body
+        upload = await _receive(request, docs)
+        return await service.upload_document(db_session, broker, docs, access, upload)
+
+    @get("/documents")
+    async def list_documents(self, db_session: DbSession, access: Access) -> list[DocumentRead]:
+        """The meeting's documents."""
+        return await service.list_documents(db_session, access)
+
+    @get("/documents/{document_id:int}")
+    async def get_document(
+        self, db_session: DbSession, access: Access, document_id: FromPath[int]
+    ) -> DocumentRead:
+        """One document with its current version."""
+        return await service.get_document(db_session, access, document_id)
+
+    @post(
+        "/documents/{document_id:int}/versions",
+        status_code=HTTP_201_CREATED,
+        request_max_body_size=None,
+        operation_class=UploadOperation,
+    )
+    async def replace_document(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        broker: Publisher,
+        access: Access,
+        docs: Docs,
+        document_id: FromPath[int],
+    ) -> DocumentRead:
+        """Upload a new version; the old one stays readable (and keeps its annotations)."""
+        access.require_manager()
+        await service.load_document(db_session, access, document_id)
+        upload = await _receive(request, docs)
+        return await service.replace_document(db_session, broker, docs, access, document_id, upload)
+
+    @delete("/documents/{document_id:int}", status_code=HTTP_204_NO_CONTENT)
+    async def delete_document(
+        self, db_session: DbSession, broker: Publisher, access: Access, document_id: FromPath[int]
+    ) -> None:
+        """Remove a document from listings and search."""
+        await service.delete_document(db_session, broker, access, document_id)
+
+    @get("/documents/{document_id:int}/status")
+    async def render_status(
+        self, db_session: DbSession, access: Access, document_id: FromPath[int]
+    ) -> DocumentProgress:
+        """How many pages of the current version are rendered."""
+        return await service.progress(db_session, access, document_id)
+
+    @get("/documents/{document_id:int}/versions/{version_id:int}/pages/{page:int}")
+    async def page_image(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        access: Access,
+        docs: Docs,
+        document_id: FromPath[int],
+        version_id: FromPath[int],
+        page: FromPath[int],
+        width: Annotated[int | None, QueryParameter(description="200, 1280 or 2048 (snapped)", ge=1)] = None,
+    ) -> Response[bytes]:
+        """A page image (JPEG by default), rendered on demand if its turn has not come yet."""
+        ref = await service.locate_page(db_session, docs, access, document_id, version_id, page, width)
+        await db_session.rollback()  # release the connection while the worker renders
+        headers = {"ETag": ref.etag, "Cache-Control": IMMUTABLE}
+        if ref.etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+            return Response(b"", status_code=304, headers=headers)
+        path = await docs.page_image(ref.sha256, ref.page, ref.width)
+        return Response(path.read_bytes(), media_type=ref.media_type, headers=headers)
+
+    @get("/documents/{document_id:int}/download")
+    async def download(
+        self,
+        db_session: DbSession,
+        access: Access,
+        docs: Docs,
+        document_id: FromPath[int],
+        version: Annotated[
+            int | None, QueryParameter(description="a version id; the current one by default")
+        ] = None,
+        original: Annotated[
+            bool, QueryParameter(description="the unstamped file (chair, secretary)")
+        ] = False,
+    ) -> File:
+        """A PDF stamped with your name, the time and the meeting; the original for chair and secretary."""
+        result = await service.download(db_session, docs, access, document_id, version, original)
+        return File(
+            path=result.path,
+            filename=result.file_name,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": content_disposition(result.file_name),
+                "Cache-Control": "no-store",
+            },
+            background=BackgroundTask(result.path.unlink, missing_ok=True) if result.temporary else None,
+        )
+
+    @get("/search")
+    async def search(
+        self,
+        db_session: DbSession,
+        access: Access,
+        q: Annotated[
+            str, QueryParameter(description="words to find, with or without diacritics", max_length=200)
+        ],
+    ) -> list[SearchHit]:
+        """Pages of the meeting's documents containing every word, best first, with highlighted snippets."""
+        return await service.search(db_session, access, q)

@@ -1,0 +1,212 @@
+"""PyMuPDF work, run only inside the limited worker processes (see worker.py), never in the server.
+
+Every function takes paths and plain values and returns plain values, so calls cross a pipe cheaply.
+`Refused` carries a sentence for the uploader; any other exception means the file could not be read.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import unicodedata
+from collections import OrderedDict
+from typing import Any
+
+import pymupdf  # type: ignore[import-untyped]
+from PIL import Image
+
+# MuPDF prints repairs and warnings to stderr; they are expected for hostile files.
+pymupdf.TOOLS.mupdf_display_errors(False)
+pymupdf.TOOLS.mupdf_display_warnings(False)
+
+# Scanned images are laid out on A4-wide pages (595 pt), keeping their aspect ratio.
+IMAGE_PAGE_WIDTH = 595.0
+# Pixels a rendered page may have at most: 2048 px wide at the aspect ratio of a long A-series page, ×2.
+MAX_RENDER_PIXELS = 2048 * 2896 * 2
+# libjpeg's default, which pdftoppm uses too: text stays crisp at tablet widths.
+JPEG_QUALITY = 75
+
+
+class Refused(Exception):
+    """The file breaks a rule; the message is shown to the uploader."""
+
+
+# Blobs are immutable (named by their hash), so an open document can be reused for later pages.
+_open: OrderedDict[str, pymupdf.Document] = OrderedDict()
+_OPEN_LIMIT = 4
+
+
+def _document(path: str) -> pymupdf.Document:
+    document = _open.pop(path, None)
+    if document is None:
+        document = pymupdf.open(path, filetype="pdf")
+    _open[path] = document
+    while len(_open) > _OPEN_LIMIT:
+        _open.popitem(last=False)[1].close()
+    return document
+
+
+def inspect_pdf(path: str, max_pages: int, max_page_points: float) -> dict[str, Any]:
+    """Open an uploaded PDF, check it against the limits, and extract each page's size and text."""
+    if os.path.getsize(path) == 0:
+        raise Refused("the file is empty")
+    with open(path, "rb") as handle:
+        head = handle.read(1024)
+    if b"%PDF-" not in head:
+        raise Refused("the file is not a PDF (no %PDF header)")
+    try:
+        document = pymupdf.open(path, filetype="pdf")
+    except Exception as exc:
+        raise Refused("the PDF is damaged and cannot be opened") from exc
+    with document:
+        if document.needs_pass:
+            raise Refused("the PDF is password-protected; upload it without a password")
+        # MuPDF silently rebuilds a broken cross-reference table (truncated or corrupt files): what it
+        # shows is then a guess, so such a file is refused rather than shown half right.
+        if document.is_repaired:
+            raise Refused("the PDF is damaged (truncated or corrupt cross-reference table); export it again")
+        count = document.page_count
+        if count == 0:
+            raise Refused("the PDF has no pages")
+        if count > max_pages:
+            raise Refused(f"the PDF has {count} pages; at most {max_pages} are accepted")
+        pages: list[tuple[float, float, str]] = []
+        for index in range(count):
+            page = document.load_page(index)
+            rect = page.rect
+            if max(rect.width, rect.height) > max_page_points:
+                raise Refused(
+                    f"page {index + 1} is {rect.width:.0f} × {rect.height:.0f} pt; "
+                    f"at most {max_page_points:.0f} pt a side is accepted"
+                )
+            if rect.width < 1 or rect.height < 1:
+                raise Refused(f"page {index + 1} has no area")
+            text = unicodedata.normalize("NFC", page.get_text("text"))
+            pages.append((rect.width, rect.height, text))
+    return {"page_count": count, "pages": pages}
+
+
+def images_to_pdf(paths: list[str], out_path: str) -> None:
+    """Lay out JPEG/PNG scans one per page into a new PDF at out_path."""
+    output = pymupdf.open()
+    for number, path in enumerate(paths, start=1):
+        try:
+            with Image.open(path) as image:
+                width, height = image.size
+                image.verify()
+        except Exception as exc:
+            raise Refused(f"image {number} is damaged or not a JPEG/PNG") from exc
+        if width * height > MAX_RENDER_PIXELS * 4:
+            raise Refused(f"image {number} is {width} × {height} px; too large")
+        page = output.new_page(width=IMAGE_PAGE_WIDTH, height=IMAGE_PAGE_WIDTH * height / width)
+        page.insert_image(page.rect, filename=path)
+    output.save(out_path, garbage=3, deflate=True)
+    output.close()
+
+
+def render_page(path: str, number: int, width: int, fmt: str, out_path: str) -> tuple[int, int]:
+    """Rasterise page `number` (1-based) at `width` pixels and write it atomically as JPEG/PNG/WebP."""
+    document = _document(path)
+    page = document.load_page(number - 1)
+    rect = page.rect
+    scale = width / rect.width
+    # A very tall page at tablet width could need gigabytes; cap the pixels, not the width.
+    if rect.width * rect.height * scale * scale > MAX_RENDER_PIXELS:
+        scale = (MAX_RENDER_PIXELS / (rect.width * rect.height)) ** 0.5
+    pixmap = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
+    # samples_mv: a view of MuPDF's buffer, no copy of the ~7 MB of pixels.
+    image = Image.frombuffer(
+        "RGB", (pixmap.width, pixmap.height), pixmap.samples_mv, "raw", "RGB", pixmap.stride, 1
+    )
+    temporary = f"{out_path}.{os.getpid()}.tmp"
+    if fmt == "jpeg":
+        # Pillow's libjpeg-turbo encodes ~10× faster than MuPDF's own JPEG writer or PNG.
+        image.save(temporary, "JPEG", quality=JPEG_QUALITY, optimize=False)
+    elif fmt == "webp":
+        image.save(temporary, "WEBP", quality=JPEG_QUALITY, method=2)
+    else:
+        image.save(temporary, "PNG", compress_level=1)
+    size = (pixmap.width, pixmap.height)
+    del image  # release the view of the pixmap's buffer before the pixmap itself goes
+    os.replace(temporary, out_path)
+    return size
+
+
+def _font() -> pymupdf.Font:
+    # Noto Sans from pymupdf-fonts covers Vietnamese; MuPDF's base-14 Helvetica does not.
+    return pymupdf.Font("notos")
+
+
+def watermark(path: str, out_path: str, stamp: str, footer: str) -> None:
+    """Copy the PDF with `stamp` across every page and `footer` along its bottom edge."""
+    font = _font()
+    with pymupdf.open(path, filetype="pdf") as document:
+        for page in document:
+            rect = page.rect
+            size = max(10.0, min(rect.width, rect.height) / 28)
+            diagonal = pymupdf.TextWriter(rect, color=(0.75, 0.1, 0.1))
+            length = font.text_length(stamp, fontsize=size)
+            start = pymupdf.Point((rect.width - length) / 2, rect.height / 2)
+            diagonal.append(start, stamp, font=font, fontsize=size)
+            centre = pymupdf.Point(rect.width / 2, rect.height / 2)
+            diagonal.write_text(page, opacity=0.28, morph=(centre, pymupdf.Matrix(35)), overlay=True)
+            bottom = pymupdf.TextWriter(rect, color=(0.5, 0.1, 0.1))
+            bottom.append(
+                pymupdf.Point(18, rect.height - 10), footer, font=font, fontsize=max(6.0, size / 2.2)
+            )
+            bottom.write_text(page, opacity=0.8, overlay=True)
+        document.save(out_path, garbage=1, deflate=True)
+
+
+def html_to_pdf(body: str, css: str, title: str) -> bytes:
+    """Lay HTML out on A4 pages with the embedded Noto Sans family; fonts are subset to what is used."""
+    archive = pymupdf.Archive()
+    user_css = pymupdf.css_for_pymupdf_font("notos", CSS=css, archive=archive, name="noto")
+    story = pymupdf.Story(html=body, user_css=user_css, archive=archive)
+    buffer = io.BytesIO()
+    writer = pymupdf.DocumentWriter(buffer)
+    page = pymupdf.paper_rect("a4")
+    where = pymupdf.Rect(page.x0 + 56, page.y0 + 56, page.x1 - 56, page.y1 - 56)  # 2 cm margins
+    more = True
+    while more:
+        device = writer.begin_page(page)
+        more, _ = story.place(where)
+        story.draw(device)
+        writer.end_page()
+    writer.close()
+    doc = pymupdf.open("pdf", buffer.getvalue())
+    try:
+        doc.set_metadata({"title": title, "creator": "Phòng họp không giấy", "producer": "PyMuPDF"})
+        doc.subset_fonts()
+        return bytes(doc.tobytes(garbage=3, deflate=True))
+    finally:
+        doc.close()
+
+
+def make_demo_pdf(title: str, paragraphs: list[str], pages: int) -> bytes:
+    """A multi-page A4 PDF with real (Vietnamese) text: a title, then the paragraphs spread over `pages`."""
+    font = _font()
+    output = pymupdf.open()
+    pages = max(1, pages)
+    per_page = max(1, -(-len(paragraphs) // pages)) if paragraphs else 1
+    for number in range(pages):
+        page = output.new_page(width=595, height=842)
+        page.insert_font(fontname="notos", fontbuffer=font.buffer)
+        header = title if number == 0 else f"{title} (tiếp theo)"
+        page.insert_textbox(pymupdf.Rect(56, 56, 539, 120), header, fontname="notos", fontsize=16)
+        chunk = paragraphs[number * per_page : (number + 1) * per_page]
+        body = "\n\n".join(chunk)
+        page.insert_textbox(
+            pymupdf.Rect(56, 130, 539, 780), body, fontname="notos", fontsize=11.5, lineheight=1.35
+        )
+        page.insert_textbox(
+            pymupdf.Rect(56, 800, 539, 820),
+            f"Trang {number + 1}/{pages}",
+            fontname="notos",
+            fontsize=9,
+            align=1,
+        )
+    output.subset_fonts()
+    data = output.tobytes(garbage=3, deflate=True)
+    output.close()
+    return bytes(data)

@@ -1,0 +1,185 @@
+"""Page images: rendered in the worker pool, cached on disk, page 1 first and the rest in the background."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update
+
+from meeting.docs.models import DocumentVersion
+from meeting.docs.schemas import DEFAULT_WIDTH, RENDER_WIDTHS, DocumentRenderProgress
+from meeting.docs.storage import BlobStore
+from meeting.docs.worker import WorkerFailed, WorkerPool, pool_for
+from meeting.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from meeting.broker import Broker
+    from meeting.settings import Settings
+
+log = logging.getLogger("meeting.docs.render")
+
+# At most ~2 progress events per second per document: tablets need the trend, not every page.
+PROGRESS_INTERVAL = 0.5
+THUMBNAIL_WIDTH = RENDER_WIDTHS[0]
+IMAGE_FORMATS = ("jpeg", "png", "webp")
+
+
+def snap_width(width: int | None) -> int:
+    """The supported width closest to the one asked for (the cache holds only these)."""
+    if width is None:
+        return DEFAULT_WIDTH
+    return min(RENDER_WIDTHS, key=lambda candidate: (abs(candidate - width), -candidate))
+
+
+class DocsRuntime:
+    """What the documents domain needs at run time: storage, the worker pool, background rendering."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: async_sessionmaker[AsyncSession] | None = None,
+        broker: Broker | None = None,
+    ) -> None:
+        if settings.page_image_format not in IMAGE_FORMATS:
+            raise ValueError(f"page_image_format must be one of {', '.join(IMAGE_FORMATS)}")
+        self.settings = settings
+        self.session_factory = session_factory
+        self.broker = broker
+        self.store = BlobStore(settings.data_dir)
+        self.pool: WorkerPool = pool_for(settings)
+        self._inflight: dict[Path, asyncio.Future[None]] = {}
+        self._jobs: set[asyncio.Task[Any]] = set()
+
+    @property
+    def image_format(self) -> str:
+        """The configured page image format."""
+        return self.settings.page_image_format
+
+    async def run(self, name: str, *args: Any) -> Any:
+        """Run a PyMuPDF task in a worker under the configured deadline."""
+        return await self.pool.run(name, *args, timeout=self.settings.worker_timeout_seconds)
+
+    async def page_image(self, sha256: str, page: int, width: int) -> Path:
+        """The cached image of a page, rendered now if not cached yet (concurrent asks share one render).
+
+        Raises:
+            InvalidInput: the page could not be rendered.
+        """
+        path = self.store.page_path(sha256, page, width, self.image_format)
+        if path.exists():
+            return path
+        pending = self._inflight.get(path)
+        if pending is not None:
+            await asyncio.shield(pending)
+            return path
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inflight[path] = future
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            await self.run(
+                "render_page", str(self.store.blob_path(sha256)), page, width, self.image_format, str(path)
+            )
+            future.set_result(None)
+        except WorkerFailed as exc:
+            future.set_exception(InvalidInput(f"page {page} could not be rendered: {exc}"))
+            future.exception()  # retrieved here, so a future nobody else awaited is not reported
+            raise InvalidInput(f"page {page} could not be rendered: {exc}") from exc
+        except BaseException as exc:
+            future.cancel()
+            raise exc
+        finally:
+            del self._inflight[path]
+        return path
+
+    def schedule(
+        self, meeting_id: int, document_id: int, version_id: int, sha256: str, page_count: int
+    ) -> None:
+        """Render a new version in the background: page 1 first, then the rest on every worker."""
+        task = asyncio.get_running_loop().create_task(
+            self.render_version(meeting_id, document_id, version_id, sha256, page_count)
+        )
+        self._jobs.add(task)
+        task.add_done_callback(self._jobs.discard)
+
+    async def render_version(
+        self,
+        meeting_id: int,
+        document_id: int,
+        version_id: int,
+        sha256: str,
+        page_count: int,
+        widths: tuple[int, ...] = (DEFAULT_WIDTH, THUMBNAIL_WIDTH),
+        publish: bool = True,
+    ) -> int:
+        """Render every page at `widths`, publishing throttled progress; returns the pages rendered."""
+        rendered = 0
+        published_at = 0.0
+
+        async def one(page: int) -> None:
+            nonlocal rendered, published_at
+            try:
+                for width in widths:
+                    await self.page_image(sha256, page, width)
+            except InvalidInput as exc:
+                log.warning("version %s: %s", version_id, exc.detail)
+                return
+            rendered += 1
+            now = time.monotonic()
+            if publish and (page == 1 or now - published_at >= PROGRESS_INTERVAL or rendered == page_count):
+                published_at = now
+                await self._progress(meeting_id, document_id, version_id, page_count, rendered)
+
+        await one(1)
+        pages = iter(range(2, page_count + 1))
+
+        async def consume() -> None:
+            for page in pages:  # a shared iterator: each worker takes the next page in order
+                await one(page)
+
+        await asyncio.gather(*(consume() for _ in range(self.pool.size)))
+        if publish and rendered != page_count:
+            await self._progress(meeting_id, document_id, version_id, page_count, rendered)
+        return rendered
+
+    async def _progress(
+        self, meeting_id: int, document_id: int, version_id: int, count: int, rendered: int
+    ) -> None:
+        if self.session_factory is None:
+            return
+        try:
+            async with self.session_factory() as session:
+                await session.execute(
+                    update(DocumentVersion)
+                    .where(DocumentVersion.id == version_id, DocumentVersion.rendered_pages < rendered)
+                    .values(rendered_pages=rendered)
+                )
+                event = DocumentRenderProgress(
+                    document_id=document_id, version_id=version_id, page_count=count, rendered_pages=rendered
+                )
+                if self.broker is not None:
+                    await self.broker.commit(session, meeting_id, [event])
+                else:
+                    await session.commit()
+        except Exception:  # progress is advisory: the pages themselves are on disk and served on demand
+            log.exception("could not record render progress of version %s", version_id)
+
+    async def wait_idle(self) -> None:
+        """Wait for background rendering to finish (tests, benchmarks, the demo)."""
+        while self._jobs:
+            await asyncio.gather(*list(self._jobs), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stop background rendering (the worker pool is process-wide and outlives the app)."""
+        for task in list(self._jobs):
+            task.cancel()
+        for task in list(self._jobs):
+            with contextlib.suppress(BaseException):
+                await task

@@ -1,0 +1,576 @@
+"""Rules of meeting materials: upload, versions, delete, page access, search, downloads."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import unicodedata
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, insert, select
+
+from meeting.agenda.models import AgendaItem
+from meeting.db import utcnow
+from meeting.docs import text as textrules
+from meeting.docs.models import Document, DocumentDownload, DocumentPage, DocumentVersion
+from meeting.docs.render import snap_width
+from meeting.docs.schemas import (
+    DocumentAdded,
+    DocumentChanged,
+    DocumentProgress,
+    DocumentRead,
+    DocumentRemoved,
+    SearchHit,
+    VersionRead,
+)
+from meeting.docs.storage import sha256_of
+from meeting.docs.worker import WorkerFailed
+from meeting.errors import InvalidInput, NotFound, UnsupportedMedia
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from meeting.agenda import MeetingAccess
+    from meeting.broker import Broker, Event
+    from meeting.docs.render import DocsRuntime
+    from meeting.docs.upload import Incoming, Upload
+
+ACCEPTED = "PDF, JPEG, PNG"
+MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+_CLAIMS = {
+    "application/pdf": "pdf",
+    "application/x-pdf": "pdf",
+    "image/jpeg": "jpeg",
+    "image/jpg": "jpeg",
+    "image/png": "png",
+    ".pdf": "pdf",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".png": "png",
+}
+SEARCH_ROWS = 2000
+SEARCH_HITS = 50
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def sniff(path: Path) -> str | None:
+    """What a file really is, from its first bytes: "pdf", "jpeg", "png" or None."""
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    if b"%PDF-" in head:
+        return "pdf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    return None
+
+
+def _claimed(incoming: Incoming) -> str | None:
+    suffix = PurePosixPath(incoming.file_name.lower()).suffix
+    return _CLAIMS.get(incoming.content_type) or _CLAIMS.get(suffix)
+
+
+def clean_file_name(name: str) -> str:
+    """The last path component of a client's file name, NFC (macOS sends NFD), at most 255 characters."""
+    name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    name = "".join(c for c in name if c.isprintable())
+    return (name or "tai-lieu.pdf")[:255]
+
+
+def _pdf_name(name: str) -> str:
+    path = PurePosixPath(name)
+    return name if path.suffix.lower() == ".pdf" else f"{path.stem or 'tai-lieu'}.pdf"
+
+
+@dataclass
+class Prepared:
+    """A verified PDF waiting in the temporary folder, with what the worker read from it."""
+
+    path: Path
+    sha256: str
+    size: int
+    file_name: str
+    pages: list[tuple[float, float, str]]
+
+
+async def _prepare(runtime: DocsRuntime, upload: Upload) -> Prepared:
+    """Check the uploaded files and turn them into one verified PDF (images become one page each)."""
+    files = upload.files
+    if not files:
+        raise InvalidInput("attach a file in the form field 'file'")
+    kinds: list[str] = []
+    for incoming in files:
+        kind = sniff(incoming.path)
+        if kind is None:
+            claimed = _claimed(incoming)
+            name = clean_file_name(incoming.file_name)
+            if incoming.size == 0:
+                raise InvalidInput(f"{name} is empty")
+            if claimed is None:
+                raise UnsupportedMedia(f"{name} is not an accepted file type; accepted: {ACCEPTED}")
+            raise InvalidInput(f"{name} is not a valid {claimed.upper()} file")
+        kinds.append(kind)
+    first = clean_file_name(files[0].file_name)
+    if len(files) == 1 and kinds[0] == "pdf":
+        path, sha256, size = files[0].path, files[0].sha256, files[0].size
+    elif "pdf" in kinds:
+        raise InvalidInput("upload one PDF, or one or more JPEG/PNG images")
+    else:
+        path = runtime.store.temporary(".pdf")
+        try:
+            await runtime.run("images_to_pdf", [str(f.path) for f in files], str(path))
+        except WorkerFailed as exc:
+            path.unlink(missing_ok=True)
+            raise InvalidInput(f"{first}: {exc}") from exc
+        sha256 = await asyncio.to_thread(sha256_of, path)
+        size = path.stat().st_size
+    settings = runtime.settings
+    try:
+        info = await runtime.run("inspect_pdf", str(path), settings.max_pages, settings.max_page_points)
+    except WorkerFailed as exc:
+        raise InvalidInput(f"{first}: {exc}") from exc
+    return Prepared(path=path, sha256=sha256, size=size, file_name=_pdf_name(first), pages=info["pages"])
+
+
+async def _store_version(
+    session: AsyncSession,
+    runtime: DocsRuntime,
+    upload: Upload,
+    document: Document,
+    number: int,
+    user_id: int | None,
+    make_event: type[DocumentAdded] | type[DocumentChanged],
+    broker: Broker | None,
+) -> DocumentRead:
+    """Verify, store the blob, write version and pages, commit and announce; undo the blob on failure."""
+    created = False
+    prepared: Prepared | None = None
+    try:
+        prepared = await _prepare(runtime, upload)
+        if not document.title:
+            document.title = PurePosixPath(prepared.file_name).stem[:200] or prepared.file_name[:200]
+        created = runtime.store.put(prepared.path, prepared.sha256)
+        if document.id is None:
+            session.add(document)
+            await session.flush()
+        version = DocumentVersion(
+            document_id=document.id,
+            number=number,
+            sha256=prepared.sha256,
+            size_bytes=prepared.size,
+            page_count=len(prepared.pages),
+            rendered_pages=0,
+            file_name=prepared.file_name,
+            created_by_id=user_id,
+            created_at=utcnow(),
+        )
+        session.add(version)
+        await session.flush()
+        document.current_version_id = version.id
+        await session.execute(
+            insert(DocumentPage),
+            [
+                {
+                    "version_id": version.id,
+                    "number": index,
+                    "width_pt": width,
+                    "height_pt": height,
+                    "has_text": bool(page_text.strip()),
+                    "text": page_text,
+                    "folded": textrules.fold(page_text),
+                }
+                for index, (width, height, page_text) in enumerate(prepared.pages, start=1)
+            ],
+        )
+        read = await _read(session, document)
+        await _commit(session, broker, document.meeting_id, [make_event(document=read)])
+    except BaseException:
+        await session.rollback()
+        if created and prepared is not None:
+            runtime.store.remove(prepared.sha256)
+        raise
+    finally:
+        upload.discard()
+        if prepared is not None:
+            prepared.path.unlink(missing_ok=True)
+    if runtime.session_factory is not None:
+        runtime.schedule(document.meeting_id, document.id, version.id, version.sha256, version.page_count)
+    return read
+
+
+async def _commit(session: AsyncSession, broker: Broker | None, meeting_id: int, events: list[Event]) -> None:
+    if broker is None:
+        await session.commit()
+    else:
+        await broker.commit(session, meeting_id, events)
+
+
+async def _read(session: AsyncSession, document: Document) -> DocumentRead:
+    versions = list(
+        await session.scalars(
+            select(DocumentVersion)
+            .where(DocumentVersion.document_id == document.id)
+            .order_by(DocumentVersion.number)
+        )
+    )
+    current = next(v for v in versions if v.id == document.current_version_id)
+    textless = list(
+        await session.scalars(
+            select(DocumentPage.number)
+            .where(DocumentPage.version_id == current.id, DocumentPage.has_text.is_(False))
+            .order_by(DocumentPage.number)
+        )
+    )
+    return DocumentRead(
+        id=document.id,
+        meeting_id=document.meeting_id,
+        agenda_item_id=document.agenda_item_id,
+        title=document.title,
+        created_at=document.created_at,
+        current_version=_version_read(document, current, textless),
+        version_ids=[v.id for v in versions],
+    )
+
+
+def _version_read(document: Document, version: DocumentVersion, textless: list[int]) -> VersionRead:
+    return VersionRead(
+        id=version.id,
+        number=version.number,
+        page_count=version.page_count,
+        rendered_pages=version.rendered_pages,
+        size_bytes=version.size_bytes,
+        sha256=version.sha256,
+        file_name=version.file_name,
+        created_at=version.created_at,
+        created_by_id=version.created_by_id,
+        textless_pages=textless,
+        pages_url=f"/api/meetings/{document.meeting_id}/documents/{document.id}/versions/{version.id}/pages",
+    )
+
+
+async def _check_item(session: AsyncSession, meeting_id: int, agenda_item_id: int | None) -> None:
+    if agenda_item_id is None:
+        return
+    item = await session.get(AgendaItem, agenda_item_id)
+    if item is None or item.meeting_id != meeting_id:
+        raise InvalidInput(f"agenda item {agenda_item_id} is not in meeting {meeting_id}")
+
+
+def _item_id(upload: Upload) -> int | None:
+    raw = upload.fields.get("agendaItemId", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise InvalidInput(f"agendaItemId must be a number, not {raw[:20]!r}")
+    return int(raw)
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+
+async def upload_document(
+    session: AsyncSession, broker: Broker | None, runtime: DocsRuntime, access: MeetingAccess, upload: Upload
+) -> DocumentRead:
+    """Add a document to the meeting from an upload (one PDF, or JPEG/PNG scans)."""
+    try:
+        access.require_manager()
+        meeting_id = access.meeting.id
+        item_id = _item_id(upload)
+        await _check_item(session, meeting_id, item_id)
+        title = unicodedata.normalize("NFC", upload.fields.get("title", "")).strip()[:200]
+    except BaseException:
+        upload.discard()
+        raise
+    document = Document(
+        meeting_id=meeting_id,
+        agenda_item_id=item_id,
+        title=title,
+        created_by_id=access.user.id,
+        created_at=utcnow(),
+    )
+    return await _store_version(session, runtime, upload, document, 1, access.user.id, DocumentAdded, broker)
+
+
+async def add_document(
+    session: AsyncSession, runtime: DocsRuntime, meeting_id: int, user_id: int, upload: Upload
+) -> DocumentRead:
+    """Store a document without a request (the demo seed): no access check, no event."""
+    item_id = _item_id(upload)
+    await _check_item(session, meeting_id, item_id)
+    document = Document(
+        meeting_id=meeting_id,
+        agenda_item_id=item_id,
+        title=upload.fields.get("title", "")[:200],
+        created_by_id=user_id,
+        created_at=utcnow(),
+    )
+    return await _store_version(session, runtime, upload, document, 1, user_id, DocumentAdded, None)
+
+
+async def replace_document(
+    session: AsyncSession,
+    broker: Broker | None,
+    runtime: DocsRuntime,
+    access: MeetingAccess,
+    document_id: int,
+    upload: Upload,
+) -> DocumentRead:
+    """Upload a new version of a document; earlier versions stay readable."""
+    try:
+        access.require_manager()
+        document = await load_document(session, access, document_id)
+        title = unicodedata.normalize("NFC", upload.fields.get("title", "")).strip()[:200]
+        if title:
+            document.title = title
+        number = int(
+            await session.scalar(
+                select(func.max(DocumentVersion.number)).where(DocumentVersion.document_id == document.id)
+            )
+            or 0
+        )
+    except BaseException:
+        upload.discard()
+        raise
+    return await _store_version(
+        session, runtime, upload, document, number + 1, access.user.id, DocumentChanged, broker
+    )
+
+
+async def delete_document(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, document_id: int
+) -> None:
+    """Remove a document from listings and search (its versions stay for the audit trail)."""
+    access.require_manager()
+    document = await load_document(session, access, document_id)
+    document.deleted_at = utcnow()
+    await broker.commit(session, document.meeting_id, [DocumentRemoved(document_id=document.id)])
+
+
+async def load_document(session: AsyncSession, access: MeetingAccess, document_id: int) -> Document:
+    """A live document of the caller's meeting, or 404."""
+    document = await session.get(Document, document_id)
+    if document is None or document.meeting_id != access.meeting.id or document.deleted_at is not None:
+        raise NotFound(f"document {document_id} not found in meeting {access.meeting.id}")
+    return document
+
+
+async def load_version(session: AsyncSession, document: Document, version_id: int | None) -> DocumentVersion:
+    """A version of the document (the current one for None), or 404."""
+    version = await session.get(DocumentVersion, version_id or document.current_version_id)
+    if version is None or version.document_id != document.id:
+        raise NotFound(f"version {version_id} of document {document.id} not found")
+    return version
+
+
+async def list_documents(session: AsyncSession, access: MeetingAccess) -> list[DocumentRead]:
+    """The meeting's documents, oldest first."""
+    documents = await session.scalars(
+        select(Document)
+        .where(Document.meeting_id == access.meeting.id, Document.deleted_at.is_(None))
+        .order_by(Document.id)
+    )
+    return [await _read(session, d) for d in documents]
+
+
+async def get_document(session: AsyncSession, access: MeetingAccess, document_id: int) -> DocumentRead:
+    """One document with its current version."""
+    return await _read(session, await load_document(session, access, document_id))
+
+
+# ---------------------------------------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """A page image to serve: what to render and the validators that let tablets skip it."""
+
+    sha256: str
+    page: int
+    width: int
+    media_type: str
+    etag: str
+
+
+async def locate_page(
+    session: AsyncSession,
+    runtime: DocsRuntime,
+    access: MeetingAccess,
+    document_id: int,
+    version_id: int,
+    page: int,
+    width: int | None,
+) -> PageRef:
+    """Check a page request and name its image; 404 for pages outside the document or the meeting."""
+    document = await load_document(session, access, document_id)
+    version = await load_version(session, document, version_id)
+    if not 1 <= page <= version.page_count:
+        raise NotFound(f"page {page} is out of range (document has {version.page_count} pages)")
+    snapped = snap_width(width)
+    fmt = runtime.image_format
+    # Strong: the bytes for one (content, page, width, format) never change.
+    etag = f'"{version.sha256[:32]}-{page}-{snapped}-{fmt}"'
+    return PageRef(sha256=version.sha256, page=page, width=snapped, media_type=MEDIA_TYPES[fmt], etag=etag)
+
+
+async def progress(session: AsyncSession, access: MeetingAccess, document_id: int) -> DocumentProgress:
+    """Rendering progress of a document's current version."""
+    document = await load_document(session, access, document_id)
+    version = await load_version(session, document, None)
+    return _progress(document, version)
+
+
+def _progress(document: Document, version: DocumentVersion) -> DocumentProgress:
+    return DocumentProgress(
+        document_id=document.id,
+        version_id=version.id,
+        title=document.title,
+        agenda_item_id=document.agenda_item_id,
+        page_count=version.page_count,
+        rendered_pages=version.rendered_pages,
+        done=version.rendered_pages >= version.page_count,
+    )
+
+
+async def titles_by_item(session: AsyncSession, meeting_id: int) -> dict[int, list[str]]:
+    """Titles of the documents bound to each agenda item (not deleted), for the minutes."""
+    rows = await session.execute(
+        select(Document.agenda_item_id, Document.title)
+        .where(
+            Document.meeting_id == meeting_id,
+            Document.agenda_item_id.is_not(None),
+            Document.deleted_at.is_(None),
+        )
+        .order_by(Document.id)
+    )
+    titles: dict[int, list[str]] = {}
+    for item_id, title in rows:
+        if item_id is not None:  # filtered above; the check tells the type checker
+            titles.setdefault(item_id, []).append(title)
+    return titles
+
+
+async def document_progress(session: AsyncSession, meeting_id: int) -> list[DocumentProgress]:
+    """Every live document of a meeting with its rendering progress (for the room snapshot)."""
+    rows = await session.execute(
+        select(Document, DocumentVersion)
+        .join(DocumentVersion, DocumentVersion.id == Document.current_version_id)
+        .where(Document.meeting_id == meeting_id, Document.deleted_at.is_(None))
+        .order_by(Document.id)
+    )
+    return [_progress(document, version) for document, version in rows.all()]
+
+
+# ---------------------------------------------------------------------------------------------- search
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search(session: AsyncSession, access: MeetingAccess, query: str) -> list[SearchHit]:
+    """Pages of the meeting's current documents holding every word, best first, ignoring case and accents."""
+    words = textrules.terms(query[:200])[:10]
+    if not words:
+        raise InvalidInput("type at least one letter or digit to search")
+    rows = await session.execute(
+        select(
+            Document.id,
+            Document.title,
+            DocumentPage.version_id,
+            DocumentPage.number,
+            DocumentPage.text,
+            DocumentPage.folded,
+        )
+        .join(DocumentPage, DocumentPage.version_id == Document.current_version_id)
+        .where(
+            Document.meeting_id == access.meeting.id,
+            Document.deleted_at.is_(None),
+            *(DocumentPage.folded.like(_like(word), escape="\\") for word in words),
+        )
+        .limit(SEARCH_ROWS)
+    )
+    hits = [
+        SearchHit(
+            document_id=document_id,
+            version_id=version_id,
+            title=title,
+            page=number,
+            snippet=textrules.snippet(page_text, query),
+            score=textrules.score(folded, query),
+        )
+        for document_id, title, version_id, number, page_text, folded in rows.all()
+    ]
+    hits.sort(key=lambda hit: (-hit.score, hit.document_id, hit.page))
+    return hits[:SEARCH_HITS]
+
+
+# ---------------------------------------------------------------------------------------------- downloads
+
+
+@dataclass(frozen=True)
+class Download:
+    """A PDF to send: its path, the name to give it, and whether the file is temporary."""
+
+    path: Path
+    file_name: str
+    temporary: bool
+
+
+async def download(
+    session: AsyncSession,
+    runtime: DocsRuntime,
+    access: MeetingAccess,
+    document_id: int,
+    version_id: int | None,
+    original: bool,
+) -> Download:
+    """A participant's copy stamped with their name, the time and the meeting; the original for managers.
+
+    Every download is written to the audit log before the file is sent.
+    """
+    document = await load_document(session, access, document_id)
+    version = await load_version(session, document, version_id)
+    blob = runtime.store.blob_path(version.sha256)
+    if original:
+        access.require_manager()
+        result = Download(path=blob, file_name=version.file_name, temporary=False)
+    else:
+        meeting = access.meeting
+        try:
+            zone = zoneinfo.ZoneInfo(meeting.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = zoneinfo.ZoneInfo("UTC")
+        when = dt.datetime.now(zone).strftime("%H:%M %d/%m/%Y")
+        name = access.user.display_name
+        stamp = f"Tài liệu mật — {name} — {when}"
+        footer = f"Bản của {name} ({access.user.username}) · tải lúc {when} · {meeting.title}"
+        out = runtime.store.temporary(".pdf")
+        try:
+            await runtime.run("watermark", str(blob), str(out), stamp, footer[:300])
+        except WorkerFailed as exc:
+            out.unlink(missing_ok=True)
+            raise InvalidInput(f"document {document.id} could not be stamped: {exc}") from exc
+        stem = PurePosixPath(version.file_name).stem
+        result = Download(path=out, file_name=f"{stem} (bản của {name}).pdf", temporary=True)
+    session.add(
+        DocumentDownload(
+            version_id=version.id,
+            user_id=access.user.id,
+            kind="original" if original else "watermarked",
+            created_at=utcnow(),
+        )
+    )
+    try:
+        await session.commit()
+    except BaseException:
+        if result.temporary:
+            result.path.unlink(missing_ok=True)
+        raise
+    return result

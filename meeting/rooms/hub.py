@@ -1,0 +1,270 @@
+"""This process's open room sockets: one channel subscription per meeting, fanned out to bounded outboxes.
+
+Each event arrives once per process from the Channels plugin (memory or Redis), is decoded to text once,
+and is offered to every connection's outbox; a writer task per connection drains it. A slow socket
+never delays the others: its outbox overflows, pointer events go first, then it is closed for resync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from meeting.rooms.service import load_presenter, user_channel, users_channel
+
+if TYPE_CHECKING:
+    from litestar.channels import Subscriber
+    from litestar.connection import WebSocket
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from meeting.broker import Broker
+    from meeting.rooms import state
+    from meeting.settings import Settings
+
+log = logging.getLogger("meeting.rooms")
+
+# Application close codes (docs/protocol.md); 1012 "service restart" on shutdown means: reconnect.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_RESYNC = 4409
+CLOSE_TOO_MANY = 4429
+CLOSE_RESTART = 1012
+
+_PRESENTER_TYPES = ('{"type":"presenter.changed"', '{"type":"page.turn"')
+_REMOVED_TYPE = '{"type":"participant.removed"'
+
+
+class _Typed(msgspec.Struct):
+    user_id: int | None = msgspec.field(default=None, name="userId")
+
+
+class _PresenterEvent(msgspec.Struct):
+    presenter: _Typed
+
+
+@dataclass(eq=False)
+class Connection:
+    """One open socket: its user, its outbox and the close that is pending, if any."""
+
+    socket: WebSocket[Any, Any, Any]
+    meeting_id: int
+    user_id: int
+    outbox: state.Outbox
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    close_code: int | None = None
+    close_reason: str = ""
+    paused: bool = True  # until the snapshot or replay is sent, events wait in the outbox
+    writer: asyncio.Task[None] | None = None
+    closer: asyncio.Task[None] | None = None
+
+    def push(self, text: str) -> None:
+        """Queue an event; a connection that fell too far behind is closed so it resyncs."""
+        if self.close_code is not None:
+            return
+        if not self.outbox.offer(text):
+            self.close(CLOSE_RESYNC, "too far behind; reconnect with lastSeq")
+            return
+        if not self.paused:
+            self.wake.set()
+
+    def close(self, code: int, reason: str) -> None:
+        """Close now: queued events are dropped and a send stuck on a stalled peer is abandoned."""
+        if self.close_code is not None:
+            return
+        self.stop(code)
+        self.close_reason = reason
+        # The close frame goes out from its own task: the writer may be blocked on a peer that reads nothing.
+        self.closer = asyncio.create_task(self._close_socket())
+
+    def stop(self, code: int) -> None:
+        """Stop sending (the peer left, or the socket is being closed)."""
+        if self.close_code is None:
+            self.close_code = code
+        self.outbox.items.clear()
+        self.wake.set()
+        if self.writer is not None and not self.writer.done():
+            self.writer.cancel()
+
+    async def _close_socket(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.socket.close(code=self.close_code or 1000, reason=self.close_reason)
+
+    async def run_writer(self) -> None:
+        """Drain the outbox to the socket until the connection closes."""
+        send = self.socket.send_text
+        try:
+            while self.close_code is None:
+                await self.wake.wait()
+                self.wake.clear()
+                while (
+                    self.close_code is None and not self.paused and (text := self.outbox.take()) is not None
+                ):
+                    await send(text)
+        except asyncio.CancelledError:
+            return
+        except Exception:  # the peer went away mid-send: the reader notices and cleans up
+            self.close_code = self.close_code or 1006
+
+
+@dataclass(eq=False)
+class Room:
+    """The connections of one meeting in this process."""
+
+    meeting_id: int
+    connections: set[Connection] = field(default_factory=set)
+    by_user: dict[int, set[Connection]] = field(default_factory=dict)
+    presenter_id: int | None = None
+    subscriber: Subscriber | None = None
+    user_subscribers: dict[int, Subscriber] = field(default_factory=dict)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def deliver(self, payload: bytes) -> None:
+        """Offer one event to every connection; decoded once for all of them."""
+        text = payload.decode()
+        if text.startswith(_PRESENTER_TYPES):
+            self.presenter_id = msgspec.json.decode(payload, type=_PresenterEvent).presenter.user_id
+        elif text.startswith(_REMOVED_TYPE):
+            removed = msgspec.json.decode(payload, type=_Typed).user_id
+            for connection in list(self.by_user.get(removed or 0, ())):
+                connection.push(text)
+                connection.close(CLOSE_FORBIDDEN, "you were removed from this meeting")
+        for connection in self.connections:
+            connection.push(text)
+
+    def deliver_to(self, user_id: int, payload: bytes) -> None:
+        """Offer a private event to one user's connections."""
+        text = payload.decode()
+        for connection in self.by_user.get(user_id, ()):
+            connection.push(text)
+
+
+class Presence:
+    """Open sockets per user and meeting, across processes when Redis is there."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self.counts: dict[tuple[int, int], int] = {}
+
+    def _key(self, meeting_id: int) -> str:
+        return f"{self.broker.namespace}:presence:{meeting_id}"
+
+    async def count(self, meeting_id: int, user_id: int) -> int:
+        """Sockets the user has open in the meeting."""
+        if self.broker.redis is None:
+            return self.counts.get((meeting_id, user_id), 0)
+        value = await self.broker.redis.hget(self._key(meeting_id), str(user_id))
+        return int(value or 0)
+
+    async def add(self, meeting_id: int, user_id: int, delta: int) -> int:
+        """Change the count; returns the new one."""
+        if self.broker.redis is None:
+            value = self.counts.get((meeting_id, user_id), 0) + delta
+            if value > 0:
+                self.counts[(meeting_id, user_id)] = value
+            else:
+                self.counts.pop((meeting_id, user_id), None)
+            return value
+        key = self._key(meeting_id)
+        value = int(await self.broker.redis.hincrby(key, str(user_id), delta))
+        if value <= 0:
+            await self.broker.redis.hdel(key, str(user_id))
+        return value
+
+    async def connected(self, meeting_id: int) -> set[int]:
+        """Users with at least one open socket in the meeting."""
+        if self.broker.redis is None:
+            return {u for (m, u), n in self.counts.items() if m == meeting_id and n > 0}
+        values = await self.broker.redis.hgetall(self._key(meeting_id))
+        return {int(k) for k, v in values.items() if int(v) > 0}
+
+
+class Hub:
+    """Every room socket of this process."""
+
+    def __init__(
+        self, settings: Settings, broker: Broker, session_factory: async_sessionmaker[AsyncSession]
+    ) -> None:
+        self.settings = settings
+        self.broker = broker
+        self.session_factory = session_factory
+        self.rooms: dict[int, Room] = {}
+        self.presence = Presence(broker)
+        self._lock = asyncio.Lock()
+        self._users_task: asyncio.Task[None] | None = None
+
+    async def _pump(self, subscriber: Subscriber, on_event: Any) -> None:
+        try:
+            async for payload in subscriber.iter_events():
+                try:
+                    on_event(payload)
+                except Exception:  # one bad event must not stop the room's stream
+                    log.exception("could not deliver an event")
+        except asyncio.CancelledError:
+            raise
+
+    def _on_user_event(self, payload: bytes) -> None:
+        user_id = msgspec.json.decode(payload, type=_Typed).user_id
+        for room in self.rooms.values():
+            for connection in list(room.by_user.get(user_id or 0, ())):
+                connection.close(CLOSE_UNAUTHENTICATED, "your account was disabled or its sessions ended")
+
+    async def join(self, connection: Connection) -> Room:
+        """Register a connection: subscribe its meeting (and its user's private channel) if first here."""
+        channels = self.broker.channels
+        async with self._lock:
+            if self._users_task is None:
+                subscriber = await channels.subscribe([users_channel(self.broker)])
+                self._users_task = asyncio.create_task(self._pump(subscriber, self._on_user_event))
+            room = self.rooms.get(connection.meeting_id)
+            if room is None:
+                room = Room(meeting_id=connection.meeting_id)
+                async with self.session_factory() as session:
+                    room.presenter_id = (await load_presenter(session, room.meeting_id)).user_id
+                room.subscriber = await channels.subscribe([self.broker.meeting_channel(room.meeting_id)])
+                room.tasks.append(asyncio.create_task(self._pump(room.subscriber, room.deliver)))
+                self.rooms[room.meeting_id] = room
+            user_id = connection.user_id
+            if user_id not in room.user_subscribers:
+                subscriber = await channels.subscribe([user_channel(self.broker, room.meeting_id, user_id)])
+                room.user_subscribers[user_id] = subscriber
+                room.tasks.append(
+                    asyncio.create_task(self._pump(subscriber, lambda p, u=user_id: room.deliver_to(u, p)))
+                )
+            room.connections.add(connection)
+            room.by_user.setdefault(user_id, set()).add(connection)
+        return room
+
+    async def leave(self, connection: Connection) -> None:
+        """Forget a connection; the last one of a meeting (or user) ends the subscriptions."""
+        channels = self.broker.channels
+        async with self._lock:
+            room = self.rooms.get(connection.meeting_id)
+            if room is None or connection not in room.connections:
+                return
+            room.connections.discard(connection)
+            mine = room.by_user.get(connection.user_id, set())
+            mine.discard(connection)
+            if not mine:
+                room.by_user.pop(connection.user_id, None)
+                subscriber = room.user_subscribers.pop(connection.user_id, None)
+                if subscriber is not None:
+                    await channels.unsubscribe(subscriber)
+            if not room.connections:
+                del self.rooms[room.meeting_id]
+                for subscriber in [room.subscriber, *room.user_subscribers.values()]:
+                    if subscriber is not None:
+                        await channels.unsubscribe(subscriber)
+                for task in room.tasks:
+                    task.cancel()
+
+    def close_all(self, code: int, reason: str) -> None:
+        """Ask every socket to close (server shutdown): clients reconnect and resync."""
+        for room in self.rooms.values():
+            for connection in room.connections:
+                connection.close(code, reason)

@@ -1,0 +1,557 @@
+"""Room rules with the database: presenter, annotations, speaker queue, snapshot and replay.
+
+Every change locks the meeting's sequence row first, so concurrent changes on any process apply one
+after the other, then commits and announces through `Broker.commit` (commit, then announce).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import msgspec
+from sqlalchemy import delete, func, select, update
+
+from meeting.agenda import ItemStatus, MeetingAccess, Participant
+from meeting.agenda.models import AgendaItem
+from meeting.agenda.schemas import ItemRead
+from meeting.broker import RoomEvent, RoomSequence
+from meeting.db import utcnow
+from meeting.docs import document_progress
+from meeting.errors import Forbidden, InvalidInput, NotFound
+from meeting.rooms import state
+from meeting.rooms.models import Annotation, RoomPresenter, SpeakerEntry, SpeakerStatus, Visibility
+from meeting.rooms.schemas import (
+    AnnotationAdded,
+    AnnotationDeleted,
+    AnnotationList,
+    AnnotationPage,
+    AnnotationRead,
+    AnnotationUpdated,
+    FloorChanged,
+    FloorRead,
+    PageTurned,
+    PresenceChanged,
+    PresenceRead,
+    PresenterChanged,
+    PresenterRead,
+    Snapshot,
+    SpeakerGrant,
+    SpeakerRead,
+    SpeakerReorder,
+    ViewportMsg,
+)
+from meeting.users.models import User
+from meeting.voting import current_poll
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from meeting.broker import Broker, Event
+    from meeting.rooms.schemas import (
+        AnnotationAdd,
+        AnnotationDelete,
+        AnnotationUpdate,
+        PageTurn,
+        PresenterSet,
+    )
+
+
+def user_channel(broker: Broker, meeting_id: int, user_id: int) -> str:
+    """The channel of one user's sockets in one meeting: private annotations reach all their devices."""
+    return f"{broker.meeting_channel(meeting_id)}.user.{user_id}"
+
+
+def users_channel(broker: Broker) -> str:
+    """The channel every process listens to for accounts whose sessions ended (disabled, demoted)."""
+    return f"{broker.namespace}.users"
+
+
+_encoder = msgspec.json.Encoder()
+
+
+async def _lock(session: AsyncSession, meeting_id: int) -> None:
+    """Take the meeting's write lock before reading what will be changed.
+
+    A no-op UPDATE of the sequence row: it locks the row on PostgreSQL and takes SQLite's write lock,
+    so a concurrent change of the same room waits here instead of reading stale state.
+    """
+    await session.execute(
+        update(RoomSequence)
+        .where(RoomSequence.meeting_id == meeting_id)
+        .values(last_seq=RoomSequence.last_seq)
+    )
+
+
+def _participant_ids(access: MeetingAccess) -> None:
+    """Room actions need a seat in the meeting; an admin who is not invited only watches."""
+    if access.participant is None:
+        raise Forbidden(f"you are not a participant of meeting {access.meeting.id}")
+
+
+# ------------------------------------------------------------------------------------------ presenter
+
+
+async def load_presenter(session: AsyncSession, meeting_id: int) -> state.Presenter:
+    """The stored presenter state (nobody, nothing shown, for a new room)."""
+    row = await session.get(RoomPresenter, meeting_id)
+    if row is None:
+        return state.Presenter()
+    return state.Presenter(
+        user_id=row.user_id,
+        document_id=row.document_id,
+        version_id=row.version_id,
+        page=row.page,
+        viewport=state.Viewport(row.viewport_x, row.viewport_y, row.zoom),
+    )
+
+
+def presenter_read(presenter: state.Presenter) -> PresenterRead:
+    """The wire shape of the presenter state."""
+    viewport = presenter.viewport
+    return PresenterRead(
+        user_id=presenter.user_id,
+        document_id=presenter.document_id,
+        version_id=presenter.version_id,
+        page=presenter.page,
+        viewport=ViewportMsg(x=viewport.x, y=viewport.y, zoom=viewport.zoom),
+    )
+
+
+async def _store_presenter(session: AsyncSession, meeting_id: int, presenter: state.Presenter) -> None:
+    row = await session.get(RoomPresenter, meeting_id)
+    if row is None:
+        row = RoomPresenter(meeting_id=meeting_id)
+        session.add(row)
+    row.user_id = presenter.user_id
+    row.document_id = presenter.document_id
+    row.version_id = presenter.version_id
+    row.page = presenter.page
+    row.viewport_x, row.viewport_y, row.zoom = (
+        presenter.viewport.x,
+        presenter.viewport.y,
+        presenter.viewport.zoom,
+    )
+    row.updated_at = utcnow()
+
+
+async def turn_page(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, msg: PageTurn
+) -> state.Presenter:
+    """Move the room to a page; only the presenter may (or the chair while nobody presents)."""
+    meeting_id = access.meeting.id
+    await _lock(session, meeting_id)
+    current = await load_presenter(session, meeting_id)
+    moved = state.turn_page(
+        current,
+        actor_id=access.user.id,
+        actor_is_chair=access.is_chair,
+        document_id=msg.document_id,
+        version_id=msg.version_id,
+        page=msg.page,
+        viewport=state.Viewport(msg.viewport.x, msg.viewport.y, msg.viewport.zoom),
+    )
+    await _store_presenter(session, meeting_id, moved)
+    await broker.commit(session, meeting_id, [PageTurned(presenter=presenter_read(moved))])
+    return moved
+
+
+async def set_presenter(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, msg: PresenterSet
+) -> state.Presenter:
+    """The chair chooses who presents; they must take part in the meeting."""
+    meeting_id = access.meeting.id
+    await _lock(session, meeting_id)
+    if msg.user_id is not None:
+        seat = await session.scalar(
+            select(Participant.id).where(
+                Participant.meeting_id == meeting_id, Participant.user_id == msg.user_id
+            )
+        )
+        if seat is None:
+            raise InvalidInput(f"user {msg.user_id} is not a participant of meeting {meeting_id}")
+    changed = state.set_presenter(
+        await load_presenter(session, meeting_id), actor_is_chair=access.is_chair, user_id=msg.user_id
+    )
+    await _store_presenter(session, meeting_id, changed)
+    await broker.commit(session, meeting_id, [PresenterChanged(presenter=presenter_read(changed))])
+    return changed
+
+
+# ---------------------------------------------------------------------------------------- annotations
+
+
+def _may_see(row: Annotation, user_id: int) -> bool:
+    return row.visibility == Visibility.shared or row.author_id == user_id
+
+
+async def _publish_annotation(
+    session: AsyncSession, broker: Broker, meeting_id: int, event: Event, private_to: int | None
+) -> None:
+    """Shared changes are sequenced and broadcast; private ones go to the author's own sockets only."""
+    if private_to is None:
+        await broker.commit(session, meeting_id, [event])
+        return
+    await session.commit()
+    # Never on the meeting channel and never in the shared log: only the author may read it.
+    broker.channels.publish(_encoder.encode(event), channels=[user_channel(broker, meeting_id, private_to)])
+
+
+async def add_annotation(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, msg: AnnotationAdd
+) -> AnnotationRead:
+    """Save an annotation; the same client id again returns the stored one unchanged (a retry)."""
+    _participant_ids(access)
+    meeting_id = access.meeting.id
+    if len(_encoder.encode(msg.payload)) > 32 * 1024:
+        raise InvalidInput("the annotation's payload is over 32 KiB")
+    existing = await session.get(Annotation, msg.id)
+    if existing is not None:
+        if existing.author_id != access.user.id or existing.meeting_id != meeting_id:
+            raise InvalidInput(f"annotation id {msg.id!r} is taken; generate a new one")
+        return AnnotationRead.of(existing)
+    await _lock(session, meeting_id)
+    now = utcnow()
+    row = Annotation(
+        id=msg.id,
+        meeting_id=meeting_id,
+        document_id=msg.document_id,
+        version_id=msg.version_id,
+        page=msg.page,
+        kind=msg.kind,
+        visibility=msg.visibility,
+        author_id=access.user.id,
+        payload=msg.payload,
+        deleted=False,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    read = AnnotationRead.of(row)
+    private_to = access.user.id if row.visibility == Visibility.private else None
+    await _publish_annotation(session, broker, meeting_id, AnnotationAdded(annotation=read), private_to)
+    return read
+
+
+async def _editable(session: AsyncSession, access: MeetingAccess, annotation_id: str) -> Annotation:
+    row = await session.get(Annotation, annotation_id)
+    if row is None or row.meeting_id != access.meeting.id or not _may_see(row, access.user.id):
+        raise NotFound(f"annotation {annotation_id!r} not found in meeting {access.meeting.id}")
+    if row.author_id != access.user.id and not (row.visibility == Visibility.shared and access.is_chair):
+        raise Forbidden(f"annotation {annotation_id!r} belongs to user {row.author_id}")
+    return row
+
+
+async def update_annotation(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, msg: AnnotationUpdate
+) -> AnnotationRead:
+    """Change an annotation's content or visibility."""
+    meeting_id = access.meeting.id
+    await _lock(session, meeting_id)
+    row = await _editable(session, access, msg.id)
+    if row.deleted:
+        raise NotFound(f"annotation {msg.id!r} was deleted")
+    if msg.visibility is not None and msg.visibility != row.visibility and row.author_id != access.user.id:
+        raise Forbidden("only the author changes who sees an annotation")
+    was_shared = row.visibility == Visibility.shared
+    if msg.payload is not None:
+        row.payload = msg.payload
+    if msg.visibility is not None:
+        row.visibility = msg.visibility
+    row.updated_at = utcnow()
+    read = AnnotationRead.of(row)
+    if row.visibility == Visibility.shared:
+        await _publish_annotation(session, broker, meeting_id, AnnotationUpdated(annotation=read), None)
+    elif was_shared:
+        # Made private: everyone else must drop it, without learning its new content.
+        hidden = msgspec.structs.replace(read, payload={}, deleted=True)
+        await broker.commit(session, meeting_id, [AnnotationDeleted(annotation=hidden)])
+        broker.channels.publish(
+            _encoder.encode(AnnotationUpdated(annotation=read)),
+            channels=[user_channel(broker, meeting_id, row.author_id)],
+        )
+    else:
+        await _publish_annotation(
+            session, broker, meeting_id, AnnotationUpdated(annotation=read), row.author_id
+        )
+    return read
+
+
+async def delete_annotation(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, msg: AnnotationDelete
+) -> AnnotationRead:
+    """Delete an annotation; deleting it again is a no-op (a retry)."""
+    meeting_id = access.meeting.id
+    await _lock(session, meeting_id)
+    row = await _editable(session, access, msg.id)
+    if row.deleted:
+        return AnnotationRead.of(row)
+    row.deleted = True
+    row.updated_at = utcnow()
+    read = AnnotationRead.of(row)
+    private_to = row.author_id if row.visibility == Visibility.private else None
+    await _publish_annotation(session, broker, meeting_id, AnnotationDeleted(annotation=read), private_to)
+    return read
+
+
+async def list_annotations(
+    session: AsyncSession, access: MeetingAccess, document_id: int, version_id: int
+) -> AnnotationList:
+    """The annotations of a document version the caller may see (shared ones and their own), by page."""
+    rows = await session.scalars(
+        select(Annotation)
+        .where(
+            Annotation.meeting_id == access.meeting.id,
+            Annotation.document_id == document_id,
+            Annotation.version_id == version_id,
+            Annotation.deleted.is_(False),
+            (Annotation.visibility == Visibility.shared) | (Annotation.author_id == access.user.id),
+        )
+        .order_by(Annotation.page, Annotation.created_at, Annotation.id)
+    )
+    pages: dict[int, list[AnnotationRead]] = {}
+    for row in rows:
+        pages.setdefault(row.page, []).append(AnnotationRead.of(row))
+    return AnnotationList(
+        document_id=document_id,
+        version_id=version_id,
+        pages=[AnnotationPage(page=page, annotations=items) for page, items in pages.items()],
+    )
+
+
+# ----------------------------------------------------------------------------------------- speakers
+
+
+def _ts(value: dt.datetime) -> float:
+    return value.timestamp()
+
+
+def _dt(value: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(value, dt.UTC)
+
+
+async def _floor_rows(session: AsyncSession, meeting_id: int) -> list[SpeakerEntry]:
+    rows = await session.scalars(
+        select(SpeakerEntry)
+        .where(
+            SpeakerEntry.meeting_id == meeting_id,
+            SpeakerEntry.status.in_([SpeakerStatus.waiting, SpeakerStatus.speaking]),
+        )
+        .order_by(SpeakerEntry.position, SpeakerEntry.id)
+    )
+    return list(rows)
+
+
+def _floor_of(rows: Sequence[SpeakerEntry]) -> state.Floor:
+    waiting = tuple(
+        state.Request(r.user_id, _ts(r.requested_at)) for r in rows if r.status == SpeakerStatus.waiting
+    )
+    speaking = next(
+        (
+            state.Speech(r.user_id, _ts(r.started_at or r.requested_at))
+            for r in rows
+            if r.status == SpeakerStatus.speaking
+        ),
+        None,
+    )
+    return state.Floor(waiting=waiting, speaking=speaking)
+
+
+async def load_floor(session: AsyncSession, meeting_id: int) -> state.Floor:
+    """The stored speaker queue."""
+    return _floor_of(await _floor_rows(session, meeting_id))
+
+
+async def floor_read(session: AsyncSession, floor: state.Floor, now: float) -> FloorRead:
+    """The wire shape of the queue, with names and the speaker's elapsed time."""
+    ids = [e.user_id for e in floor.waiting] + ([floor.speaking.user_id] if floor.speaking else [])
+    names: dict[int, str] = {}
+    if ids:
+        result = await session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+        names = {user_id: name for user_id, name in result}
+    speaking = None
+    if floor.speaking is not None:
+        speech = floor.speaking
+        speaking = SpeakerRead(
+            user_id=speech.user_id,
+            display_name=names.get(speech.user_id, ""),
+            requested_at=_dt(speech.started_at),
+            started_at=_dt(speech.started_at),
+        )
+    return FloorRead(
+        speaking=speaking,
+        elapsed_seconds=round(state.elapsed(floor.speaking, now), 1),
+        as_of=_dt(now),
+        waiting=[
+            SpeakerRead(
+                user_id=e.user_id, display_name=names.get(e.user_id, ""), requested_at=_dt(e.requested_at)
+            )
+            for e in floor.waiting
+        ],
+    )
+
+
+async def _store_floor(
+    session: AsyncSession,
+    meeting_id: int,
+    rows: list[SpeakerEntry],
+    floor: state.Floor,
+    now: float,
+    gone: str,
+) -> None:
+    """Write the new queue over the old rows: new requests inserted, the rest updated in place."""
+    by_user = {r.user_id: r for r in rows}
+    keep: set[int] = set()
+    for position, entry in enumerate(floor.waiting):
+        row = by_user.get(entry.user_id)
+        if row is None:
+            row = SpeakerEntry(
+                meeting_id=meeting_id, user_id=entry.user_id, requested_at=_dt(entry.requested_at)
+            )
+            session.add(row)
+        row.status, row.position = SpeakerStatus.waiting, position
+        keep.add(entry.user_id)
+    if floor.speaking is not None:
+        row = by_user[floor.speaking.user_id]
+        if row.status != SpeakerStatus.speaking:
+            row.status, row.started_at = SpeakerStatus.speaking, _dt(floor.speaking.started_at)
+        keep.add(floor.speaking.user_id)
+    for user_id, row in by_user.items():
+        if user_id not in keep:
+            ended = row.status == SpeakerStatus.speaking
+            row.status = SpeakerStatus.done if ended else SpeakerStatus(gone)
+            row.ended_at = _dt(now)
+
+
+async def change_floor(
+    session: AsyncSession,
+    broker: Broker,
+    access: MeetingAccess,
+    action: str,
+    msg: SpeakerGrant | SpeakerReorder | None = None,
+) -> FloorRead:
+    """Apply one speaker-queue action (request, withdraw, grant, end, reorder) and announce the queue."""
+    meeting_id = access.meeting.id
+    user_id = access.user.id
+    await _lock(session, meeting_id)
+    rows = await _floor_rows(session, meeting_id)
+    floor = _floor_of(rows)
+    now = utcnow().timestamp()
+    subject: int | None = user_id
+    if action == "request":
+        _participant_ids(access)
+        floor = state.request_floor(floor, user_id, now)
+    elif action == "withdraw":
+        floor = state.withdraw_floor(floor, user_id)
+    elif action == "grant":
+        access.require_chair()
+        target = msg.user_id if isinstance(msg, SpeakerGrant) else None
+        floor, _ = state.grant_floor(floor, target, now)
+        subject = floor.speaking.user_id if floor.speaking else None
+    elif action == "end":
+        if not access.is_chair and (floor.speaking is None or floor.speaking.user_id != user_id):
+            raise Forbidden("only the chair or the speaker can end the speech")
+        floor, speech = state.end_speech(floor)
+        subject = speech.user_id
+    elif action == "reorder":
+        access.require_chair()
+        assert isinstance(msg, SpeakerReorder)
+        floor = state.reorder_floor(floor, msg.user_ids)
+        subject = None
+    else:
+        raise InvalidInput(f"unknown speaker action {action!r}")
+    await _store_floor(session, meeting_id, rows, floor, now, "withdrawn")
+    read = await floor_read(session, floor, now)
+    await broker.commit(session, meeting_id, [FloorChanged(action=action, user_id=subject, speakers=read)])
+    return read
+
+
+# ------------------------------------------------------------------------------------- presence, snapshot
+
+
+async def announce_presence(
+    session: AsyncSession, broker: Broker, meeting_id: int, user_id: int, connected: bool
+) -> None:
+    """A user's first socket opened or last one closed: sequenced, so replays include it."""
+    await broker.commit(session, meeting_id, [PresenceChanged(user_id=user_id, connected=connected)])
+
+
+async def build_snapshot(
+    session: AsyncSession, access: MeetingAccess, connected: Collection[int]
+) -> Snapshot:
+    """The room's whole state for one user."""
+    meeting_id = access.meeting.id
+    # Seq first: an event committed meanwhile is replayed on top; every event sets state idempotently.
+    seq = (
+        await session.scalar(select(RoomSequence.last_seq).where(RoomSequence.meeting_id == meeting_id)) or 0
+    )
+    participants = (
+        await session.scalars(
+            select(Participant).where(Participant.meeting_id == meeting_id).order_by(Participant.id)
+        )
+    ).all()
+    active = await session.scalar(
+        select(AgendaItem).where(AgendaItem.meeting_id == meeting_id, AgendaItem.status == ItemStatus.active)
+    )
+    floor = await load_floor(session, meeting_id)
+    return Snapshot(
+        seq=seq,
+        meeting_id=meeting_id,
+        meeting_status=access.meeting.status,
+        you=access.user.id,
+        your_role=access.role,
+        presence=[
+            PresenceRead(
+                user_id=p.user_id,
+                display_name=p.user.display_name,
+                role=p.role,
+                attendance=p.attendance,
+                connected=p.user_id in connected,
+            )
+            for p in participants
+        ],
+        active_item=ItemRead.of(active) if active is not None else None,
+        presenter=presenter_read(await load_presenter(session, meeting_id)),
+        speakers=await floor_read(session, floor, utcnow().timestamp()),
+        poll=await current_poll(session, meeting_id),
+        documents=await document_progress(session, meeting_id),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- replay
+
+
+async def events_after(
+    session: AsyncSession, meeting_id: int, last_seq: int, limit: int
+) -> list[bytes] | None:
+    """The logged events after `last_seq`, in order; None when some are no longer kept (send a snapshot)."""
+    current = (
+        await session.scalar(select(RoomSequence.last_seq).where(RoomSequence.meeting_id == meeting_id)) or 0
+    )
+    if last_seq > current:
+        return None  # the client saw a different history (a restored database): start over
+    if last_seq == current:
+        return []
+    oldest = await session.scalar(select(func.min(RoomEvent.seq)).where(RoomEvent.meeting_id == meeting_id))
+    if oldest is None or oldest > last_seq + 1 or current - last_seq > limit:
+        return None
+    rows = await session.scalars(
+        select(RoomEvent.payload)
+        .where(RoomEvent.meeting_id == meeting_id, RoomEvent.seq > last_seq)
+        .order_by(RoomEvent.seq)
+    )
+    return list(rows)
+
+
+async def prune_events(session: AsyncSession, meeting_id: int, keep: int) -> None:
+    """Forget all but the newest `keep` events of a meeting; older reconnects get a snapshot instead."""
+    current = (
+        await session.scalar(select(RoomSequence.last_seq).where(RoomSequence.meeting_id == meeting_id)) or 0
+    )
+    if current > keep:
+        await session.execute(
+            delete(RoomEvent).where(RoomEvent.meeting_id == meeting_id, RoomEvent.seq <= current - keep)
+        )
+        await session.commit()

@@ -1,0 +1,352 @@
+"""The meeting room socket: authenticate, snapshot or replay, then relay events and carry out messages.
+
+Thin I/O around `service` (rules with the database) and `state` (pure rules); see docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
+
+import msgspec
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromPath
+
+from meeting.agenda import Meeting, load_access
+from meeting.agenda import service as agenda
+from meeting.errors import DomainError, Unauthenticated
+from meeting.rooms import service, state
+from meeting.rooms.hub import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    CLOSE_RESYNC,
+    CLOSE_TOO_MANY,
+    CLOSE_UNAUTHENTICATED,
+    Connection,
+    Hub,
+    Room,
+)
+from meeting.rooms.schemas import (
+    Ack,
+    AnnotationAdd,
+    AnnotationDelete,
+    AnnotationRead,
+    AnnotationUpdate,
+    Auth,
+    ClientMessage,
+    ErrorMessage,
+    ItemStatusSet,
+    MeetingStatusSet,
+    PageTurn,
+    Ping,
+    PointerMove,
+    PointerMoved,
+    Pong,
+    PresenterSet,
+    Replayed,
+    Resync,
+    SpeakerEnd,
+    SpeakerGrant,
+    SpeakerReorder,
+    SpeakerRequest,
+    SpeakerWithdraw,
+)
+from meeting.users import resolve_token, token_from
+
+if TYPE_CHECKING:
+    from litestar.datastructures import State
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from meeting.broker import Broker
+    from meeting.settings import Settings
+
+log = logging.getLogger("meeting.rooms")
+
+AUTH_TIMEOUT_SECONDS = 10.0
+POINTER_INTERVAL_SECONDS = 1 / 30  # 30 positions a second look smooth; more only loads the room
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(ClientMessage)
+
+
+class _Seq(msgspec.Struct):
+    seq: int = 0
+
+
+def hub_of(app_state: State) -> Hub:
+    """The process's hub, made on first use (one per app)."""
+    hub: Hub | None = app_state.get("room_hub")
+    if hub is None:
+        hub = Hub(app_state.settings, app_state.broker, app_state.session_factory)
+        app_state.room_hub = hub
+    return hub
+
+
+def origin_allowed(socket: WebSocket[Any, Any, Any], settings: Settings) -> bool:
+    """Same origin, or one of the configured origins; a client without Origin (not a browser) passes."""
+    origin = socket.headers.get("origin")
+    if origin is None:
+        return True
+    if origin in settings.allowed_origins:
+        return True
+    host = socket.headers.get("host", "")
+    return urlsplit(origin).netloc.lower() == host.lower() and bool(host)
+
+
+async def _send(socket: WebSocket[Any, Any, Any], event: msgspec.Struct) -> None:
+    await socket.send_text(_encoder.encode(event).decode())
+
+
+async def _refuse(socket: WebSocket[Any, Any, Any], code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        await socket.close(code=code, reason=reason)
+
+
+async def _first_message(socket: WebSocket[Any, Any, Any], limit: int) -> Auth | None:
+    """The `auth` message, or None after closing the socket with the reason."""
+    try:
+        event = await asyncio.wait_for(socket.receive(), AUTH_TIMEOUT_SECONDS)
+    except TimeoutError:
+        await _refuse(socket, CLOSE_UNAUTHENTICATED, 'send {"type":"auth"} first')
+        return None
+    if event["type"] == "websocket.disconnect":
+        return None
+    raw: str | bytes = cast("str | bytes", event.get("text") or event.get("bytes") or b"")
+    if len(raw) > limit:
+        await _refuse(socket, CLOSE_UNAUTHENTICATED, "the auth message is too large")
+        return None
+    try:
+        message = _decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        message = None
+    if not isinstance(message, Auth):
+        await _refuse(socket, CLOSE_UNAUTHENTICATED, 'send {"type":"auth"} first')
+        return None
+    return message
+
+
+@websocket("/api/meetings/{meeting_id:int}/socket", name="room_socket")
+async def room_socket(socket: WebSocket[Any, Any, Any], meeting_id: FromPath[int]) -> None:
+    """A tablet in a meeting: see docs/protocol.md."""
+    app_state = socket.app.state
+    settings: Settings = app_state.settings
+    hub = hub_of(app_state)
+    await socket.accept()
+    if not origin_allowed(socket, settings):
+        await _refuse(socket, CLOSE_FORBIDDEN, "origin not allowed")
+        return
+    auth = await _first_message(socket, settings.socket_frame_limit)
+    if auth is None:
+        return
+    token = auth.token or token_from(socket, allow_cookie=True)
+    async with hub.session_factory() as session:
+        try:
+            if token is None:
+                raise Unauthenticated("no token: send it in the auth message or log in for the cookie")
+            user, _ = await resolve_token(session, app_state.signing_key, token)
+        except DomainError as exc:
+            await _refuse(socket, CLOSE_UNAUTHENTICATED, exc.detail[:120])
+            return
+        if await session.get(Meeting, meeting_id) is None:
+            await _refuse(socket, CLOSE_NOT_FOUND, f"meeting {meeting_id} not found")
+            return
+        try:
+            await load_access(session, meeting_id, user)
+        except DomainError:
+            await _refuse(socket, CLOSE_FORBIDDEN, f"you are not a participant of meeting {meeting_id}")
+            return
+    if await hub.presence.count(meeting_id, user.id) >= settings.sockets_per_user:
+        await _refuse(socket, CLOSE_TOO_MANY, f"at most {settings.sockets_per_user} open sockets per user")
+        return
+    connection = Connection(socket, meeting_id, user.id, state.Outbox(settings.socket_queue_limit))
+    room = await hub.join(connection)
+    try:
+        if await hub.presence.add(meeting_id, user.id, 1) == 1:
+            async with hub.session_factory() as session:
+                await service.announce_presence(session, hub.broker, meeting_id, user.id, True)
+        await _catch_up(hub, connection, auth.last_seq)
+        connection.writer = asyncio.create_task(connection.run_writer())
+        await _read(hub, room, connection)
+    finally:
+        connection.stop(1000)
+        await hub.leave(connection)
+        if connection.closer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.closer, 5)
+        if await hub.presence.add(meeting_id, user.id, -1) == 0:
+            with contextlib.suppress(Exception):
+                async with hub.session_factory() as session:
+                    await service.announce_presence(session, hub.broker, meeting_id, user.id, False)
+
+
+async def _catch_up(hub: Hub, connection: Connection, last_seq: int | None) -> None:
+    """Send the missed events (or a snapshot), then release what was queued meanwhile, without repeats."""
+    socket = connection.socket
+    connection.paused = True
+    async with hub.session_factory() as session:
+        replay = None
+        if last_seq is not None:
+            replay = await service.events_after(
+                session, connection.meeting_id, last_seq, hub.settings.room_event_retention
+            )
+        if replay is None:
+            access = await load_access(session, connection.meeting_id, await _user(session, connection))
+            connected = await hub.presence.connected(connection.meeting_id)
+            snapshot = await service.build_snapshot(session, access, connected)
+            await _send(socket, snapshot)
+            upto = snapshot.seq
+        else:
+            for payload in replay:
+                await socket.send_text(payload.decode())
+            upto = (last_seq or 0) + len(replay)
+            await _send(socket, Replayed(seq=upto, count=len(replay)))
+        if upto > hub.settings.room_event_retention:
+            # Joins are the natural moment to forget what no reconnect may ask for any more.
+            await service.prune_events(session, connection.meeting_id, hub.settings.room_event_retention)
+    # Events that arrived while reading: the ones already covered are dropped, the rest go out in order.
+    queued = list(connection.outbox.items)
+    connection.outbox.items.clear()
+    for text in queued:
+        if not state.is_ephemeral(text):
+            seq = msgspec.json.decode(text, type=_Seq).seq
+            if 0 < seq <= upto:
+                continue
+        connection.outbox.items.append(text)
+    connection.paused = False
+    connection.wake.set()
+
+
+async def _user(session: AsyncSession, connection: Connection) -> Any:
+    from meeting.users import User
+
+    user = await session.get(User, connection.user_id)
+    if user is None or not user.is_active:
+        raise Unauthenticated("your account was disabled")
+    return user
+
+
+async def _read(hub: Hub, room: Room, connection: Connection) -> None:
+    """Carry out the client's messages until it leaves or is closed."""
+    socket = connection.socket
+    settings = hub.settings
+    bucket = state.TokenBucket(
+        rate=settings.socket_messages_per_second, burst=2 * settings.socket_messages_per_second
+    )
+    pointer = state.Throttle(POINTER_INTERVAL_SECONDS)
+    told_limited = 0.0
+    while connection.close_code is None:
+        try:
+            event = await socket.receive()
+        except WebSocketDisconnect:
+            return
+        if event["type"] == "websocket.disconnect":
+            return
+        raw = cast("str | bytes", event.get("text") or event.get("bytes") or b"")
+        now = time.monotonic()
+        if not bucket.allow(now):
+            # One error per second is enough to explain it; more would only feed the flood.
+            if now - told_limited > 1:
+                told_limited = now
+                _reply(connection, ErrorMessage(code=4429, detail="too many messages; slow down"))
+            continue
+        if len(raw) > settings.socket_frame_limit:
+            detail = f"message of {len(raw)} bytes is over the {settings.socket_frame_limit}-byte limit"
+            _reply(connection, ErrorMessage(code=4413, detail=detail))
+            continue
+        try:
+            message = _decoder.decode(raw)
+        except msgspec.ValidationError as exc:  # a subclass of DecodeError: test it first
+            _reply(connection, ErrorMessage(code=4422, detail=str(exc)))
+            continue
+        except msgspec.DecodeError as exc:
+            _reply(connection, ErrorMessage(code=4400, detail=f"malformed JSON: {exc}"))
+            continue
+        if isinstance(message, PointerMove):
+            _point(hub, room, connection, message, pointer, now)
+            continue
+        try:
+            await _carry_out(hub, connection, message)
+        except DomainError as exc:
+            _reply(connection, ErrorMessage(code=exc.close_code, detail=exc.detail, ref=message.ref))
+            if isinstance(exc, (Unauthenticated,)):
+                connection.close(CLOSE_UNAUTHENTICATED, exc.detail[:120])
+        except Exception:
+            log.exception("room message %s failed", type(message).__name__)
+            _reply(
+                connection, ErrorMessage(code=4500, detail="internal error; please retry", ref=message.ref)
+            )
+
+
+def _reply(connection: Connection, event: msgspec.Struct) -> None:
+    connection.push(_encoder.encode(event).decode())
+
+
+def _point(
+    hub: Hub, room: Room, connection: Connection, message: PointerMove, pointer: state.Throttle, now: float
+) -> None:
+    """The presenter's pointer: checked against the room's presenter, throttled, published without seq."""
+    if room.presenter_id != connection.user_id:
+        _reply(
+            connection,
+            ErrorMessage(code=4403, detail="only the presenter's pointer is shown", ref=message.ref),
+        )
+        return
+    if not pointer.allow(now):
+        return  # too soon after the last position: the next one supersedes it
+    event = PointerMoved(user_id=connection.user_id, x=message.x, y=message.y)
+    with contextlib.suppress(Exception):
+        hub.broker.channels.publish(
+            _encoder.encode(event), channels=[hub.broker.meeting_channel(room.meeting_id)]
+        )
+
+
+async def _carry_out(hub: Hub, connection: Connection, message: Any) -> None:
+    """Load the caller's current access (roles change, people are removed) and run one message."""
+    broker: Broker = hub.broker
+    if isinstance(message, Ping):
+        _reply(connection, Pong(ref=message.ref))
+        return
+    if isinstance(message, Auth):
+        _reply(connection, ErrorMessage(code=4400, detail="already authenticated", ref=message.ref))
+        return
+    async with hub.session_factory() as session:
+        if isinstance(message, Resync):
+            connection.paused = True
+            await _catch_up(hub, connection, message.last_seq)
+            return
+        access = await load_access(session, connection.meeting_id, await _user(session, connection))
+        result: AnnotationRead | None = None
+        if isinstance(message, PageTurn):
+            await service.turn_page(session, broker, access, message)
+        elif isinstance(message, PresenterSet):
+            await service.set_presenter(session, broker, access, message)
+        elif isinstance(message, AnnotationAdd):
+            result = await service.add_annotation(session, broker, access, message)
+        elif isinstance(message, AnnotationUpdate):
+            result = await service.update_annotation(session, broker, access, message)
+        elif isinstance(message, AnnotationDelete):
+            result = await service.delete_annotation(session, broker, access, message)
+        elif isinstance(message, SpeakerRequest):
+            await service.change_floor(session, broker, access, "request")
+        elif isinstance(message, SpeakerWithdraw):
+            await service.change_floor(session, broker, access, "withdraw")
+        elif isinstance(message, SpeakerGrant):
+            await service.change_floor(session, broker, access, "grant", message)
+        elif isinstance(message, SpeakerEnd):
+            await service.change_floor(session, broker, access, "end")
+        elif isinstance(message, SpeakerReorder):
+            await service.change_floor(session, broker, access, "reorder", message)
+        elif isinstance(message, MeetingStatusSet):
+            access.require_chair()
+            await agenda.change_meeting_status(session, broker, access, message.status)
+        elif isinstance(message, ItemStatusSet):
+            access.require_chair()
+            await agenda.change_item_status(session, broker, access, message.item_id, message.status)
+    _reply(connection, Ack(ref=message.ref, result=result) if result is not None else Ack(ref=message.ref))
+
+
+__all__ = ["CLOSE_RESYNC", "room_socket"]

@@ -1,0 +1,199 @@
+"""HTTP endpoints for polls, ballots, receipts, conclusions and minutes."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeAlias
+
+from litestar import Controller, MediaType, Response, get, patch, post, put
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK
+
+from meeting.agenda import MeetingAccess, provide_access
+from meeting.broker import Broker
+from meeting.db import DbSession
+from meeting.docs import Docs, provide_docs
+from meeting.voting import conclusions, minutes, service
+from meeting.voting.schemas import (
+    BallotCast,
+    BallotReceipt,
+    BallotStatus,
+    ConclusionRead,
+    ConclusionWrite,
+    PollCreate,
+    PollRead,
+    PollResult,
+    PollUpdate,
+    PublishedBallot,
+    ReceiptCheck,
+    ReceiptVerdict,
+)
+
+Access: TypeAlias = NamedDependency[MeetingAccess]
+Publisher: TypeAlias = NamedDependency[Broker]
+
+
+class PollController(Controller):
+    """Polls of a meeting: drafts, lifecycle, ballots, results, receipts."""
+
+    path = "/api/meetings/{meeting_id:int}/polls"
+    tags = ["polls"]
+    dependencies = {"access": Provide(provide_access)}
+
+    @get("/")
+    async def list_polls(
+        self,
+        db_session: DbSession,
+        access: Access,
+        item_id: Annotated[
+            int | None, QueryParameter(name="itemId", description="only this agenda item")
+        ] = None,
+    ) -> list[PollRead]:
+        """The meeting's polls, oldest first (drafts for the chair and secretary only)."""
+        polls = await service.list_polls(db_session, access, item_id)
+        return [await service.read_for(db_session, p, access) for p in polls]
+
+    @post("/")
+    async def create_poll(
+        self, db_session: DbSession, access: Access, data: JSONBody[PollCreate]
+    ) -> PollRead:
+        """A draft poll on an agenda item (chair or secretary)."""
+        return await service.read_for(db_session, await service.create_poll(db_session, access, data), access)
+
+    @get("/{poll_id:int}")
+    async def get_poll(self, db_session: DbSession, access: Access, poll_id: FromPath[int]) -> PollRead:
+        """One poll, with its result when the caller may see it."""
+        return await service.read_for(db_session, await service.get_poll(db_session, access, poll_id), access)
+
+    @patch("/{poll_id:int}")
+    async def update_poll(
+        self, db_session: DbSession, access: Access, poll_id: FromPath[int], data: JSONBody[PollUpdate]
+    ) -> PollRead:
+        """Edit a draft poll."""
+        return await service.read_for(
+            db_session, await service.update_poll(db_session, access, poll_id, data), access
+        )
+
+    @post("/{poll_id:int}/open", status_code=HTTP_200_OK)
+    async def open_poll(
+        self, db_session: DbSession, broker: Publisher, access: Access, poll_id: FromPath[int]
+    ) -> PollRead:
+        """draft → open (chair); freezes who may vote."""
+        poll = await service.open_poll(db_session, broker, access, poll_id)
+        return await service.read_for(db_session, poll, access)
+
+    @post("/{poll_id:int}/close", status_code=HTTP_200_OK)
+    async def close_poll(
+        self, db_session: DbSession, broker: Publisher, access: Access, poll_id: FromPath[int]
+    ) -> PollRead:
+        """open → closed (chair); counts and freezes the result."""
+        poll = await service.close_poll(db_session, broker, access, poll_id)
+        return await service.read_for(db_session, poll, access)
+
+    @post("/{poll_id:int}/publish", status_code=HTTP_200_OK)
+    async def publish_poll(
+        self, db_session: DbSession, broker: Publisher, access: Access, poll_id: FromPath[int]
+    ) -> PollRead:
+        """closed → published (chair); broadcasts the result."""
+        poll = await service.publish_poll(db_session, broker, access, poll_id)
+        return await service.read_for(db_session, poll, access)
+
+    @post("/{poll_id:int}/ballots", status_code=HTTP_200_OK)
+    async def cast_ballot(
+        self,
+        db_session: DbSession,
+        broker: Publisher,
+        access: Access,
+        poll_id: FromPath[int],
+        data: JSONBody[BallotCast],
+    ) -> BallotReceipt:
+        """Vote (eligible delegates, while open); secret polls return a receipt code, shown once."""
+        return await service.cast_ballot(db_session, broker, access, poll_id, data)
+
+    @get("/{poll_id:int}/ballots/me")
+    async def my_ballot(self, db_session: DbSession, access: Access, poll_id: FromPath[int]) -> BallotStatus:
+        """Whether I may vote, whether I did, and my choice unless the poll is secret."""
+        return await service.ballot_status(db_session, access, poll_id)
+
+    @get("/{poll_id:int}/result")
+    async def poll_result(self, db_session: DbSession, access: Access, poll_id: FromPath[int]) -> PollResult:
+        """The frozen result (chair and secretary once closed; everyone once published)."""
+        return await service.poll_result(db_session, access, poll_id)
+
+    @get("/{poll_id:int}/ballots")
+    async def published_ballots(
+        self, db_session: DbSession, access: Access, poll_id: FromPath[int]
+    ) -> list[PublishedBallot]:
+        """A published secret poll's ballots: receipt hash and choice, in hash order."""
+        return await service.published_ballots(db_session, access, poll_id)
+
+    @post("/{poll_id:int}/receipts/verify", status_code=HTTP_200_OK)
+    async def verify_receipt(
+        self, db_session: DbSession, access: Access, poll_id: FromPath[int], data: JSONBody[ReceiptCheck]
+    ) -> ReceiptVerdict:
+        """Is the ballot behind my receipt code in the published list?"""
+        return await service.verify_receipt(db_session, access, poll_id, data.receipt)
+
+
+class ConclusionController(Controller):
+    """Conclusions of agenda items, versioned."""
+
+    path = "/api/meetings/{meeting_id:int}"
+    tags = ["conclusions"]
+    dependencies = {"access": Provide(provide_access)}
+
+    @get("/conclusions")
+    async def list_conclusions(self, db_session: DbSession, access: Access) -> list[ConclusionRead]:
+        """The latest conclusion of every item that has one, in agenda order."""
+        return await conclusions.latest_all(db_session, access)
+
+    @get("/agenda/{item_id:int}/conclusion")
+    async def get_conclusion(
+        self, db_session: DbSession, access: Access, item_id: FromPath[int]
+    ) -> ConclusionRead:
+        """The latest version of an item's conclusion, with the item's polls."""
+        return await conclusions.latest(db_session, access, item_id)
+
+    @put("/agenda/{item_id:int}/conclusion")
+    async def write_conclusion(
+        self,
+        db_session: DbSession,
+        broker: Publisher,
+        access: Access,
+        item_id: FromPath[int],
+        data: JSONBody[ConclusionWrite],
+    ) -> ConclusionRead:
+        """Save a new version (chair or secretary)."""
+        return await conclusions.write(db_session, broker, access, item_id, data)
+
+    @get("/agenda/{item_id:int}/conclusion/history")
+    async def conclusion_history(
+        self, db_session: DbSession, access: Access, item_id: FromPath[int]
+    ) -> list[ConclusionRead]:
+        """Every version, newest first."""
+        return await conclusions.history(db_session, access, item_id)
+
+
+class MinutesController(Controller):
+    """The meeting's minutes, as PDF and Markdown."""
+
+    path = "/api/meetings/{meeting_id:int}/minutes"
+    tags = ["minutes"]
+    dependencies = {"access": Provide(provide_access), "docs": Provide(provide_docs, sync_to_thread=False)}
+
+    @get("/pdf", media_type="application/pdf")
+    async def minutes_pdf(self, db_session: DbSession, access: Access, docs: Docs) -> Response[bytes]:
+        """The minutes as a PDF with an embedded Vietnamese font."""
+        pdf = await minutes.minutes_pdf(db_session, access, docs)
+        filename = f"bien-ban-{access.meeting.id}.pdf"
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @get("/markdown", media_type=MediaType.TEXT)
+    async def minutes_markdown(self, db_session: DbSession, access: Access) -> Response[str]:
+        """The minutes as Markdown, for the web client."""
+        text = await minutes.minutes_markdown(db_session, access)
+        return Response(text, media_type="text/markdown; charset=utf-8")

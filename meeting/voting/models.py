@@ -1,0 +1,158 @@
+"""Tables for polls, eligible voters, ballots (named and secret), the audit chain and conclusions.
+
+Secret ballots are split in two tables written in one transaction: `poll_voted` says *who* voted,
+`secret_ballots` says *what* was chosen. Nothing joins them: the ballot row has no voter, no time,
+a random primary key (so neither id nor, on SQLite, a hidden rowid orders it) and the hash of a
+receipt code only the voter knows. See service.close_poll for how physical order is scrubbed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Boolean, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from meeting.db import Base, UtcDateTime, utcnow
+from meeting.voting.tally import MajorityRule, PollKind, PollMethod
+
+
+def _enum(kind: type[enum.Enum]) -> Enum:
+    # Checked strings, as in the agenda tables: portable and easy to migrate.
+    return Enum(kind, native_enum=False, length=20, validate_strings=True)
+
+
+class PollState(enum.StrEnum):
+    """Lifecycle of a poll: draft → open → closed → published."""
+
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+    published = "published"
+
+
+class Poll(Base):
+    """A question put to the vote on an agenda item."""
+
+    __tablename__ = "polls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    kind: Mapped[PollKind] = mapped_column(_enum(PollKind))
+    method: Mapped[PollMethod] = mapped_column(_enum(PollMethod))
+    # JSON list of option labels.
+    options: Mapped[str] = mapped_column(Text)
+    max_selections: Mapped[int] = mapped_column(Integer, default=1)
+    rule: Mapped[MajorityRule] = mapped_column(_enum(MajorityRule))
+    quorum_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    allow_change: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[PollState] = mapped_column(_enum(PollState), default=PollState.draft, index=True)
+    # Frozen at open: eligible voters present, all voting members, the meeting's quorum fraction.
+    eligible_count: Mapped[int] = mapped_column(Integer, default=0)
+    members_count: Mapped[int] = mapped_column(Integer, default=0)
+    quorum_fraction: Mapped[float] = mapped_column(Float, default=0.5)
+    # Frozen at close: the PollResult as JSON; never written again.
+    result: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class PollVoter(Base):
+    """A participant eligible in one poll, frozen when it opened."""
+
+    __tablename__ = "poll_voters"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+
+class Ballot(Base):
+    """An open or named ballot: who chose what. One per voter and poll, enforced by the database."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (UniqueConstraint("poll_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    # JSON list of selected option indexes.
+    choice: Mapped[str] = mapped_column(String(400))
+    cast_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PollVoted(Base):
+    """That a voter took part in a secret poll, and nothing else (no time, no ballot reference)."""
+
+    __tablename__ = "poll_voted"
+    # Clustered by its key on SQLite: no hidden rowid records the order of voting.
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy reads it once
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class SecretBallot(Base):
+    """What was chosen in a secret poll and the hash of the voter's receipt; nothing about who or when."""
+
+    __tablename__ = "secret_ballots"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy reads it once
+
+    # 128 random bits: the key orders nothing.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    choice: Mapped[str] = mapped_column(String(400))
+    receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """The tip of a meeting's audit chain; updating it serialises appends (the row lock is the queue)."""
+
+    __tablename__ = "audit_heads"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """One link of a meeting's tamper-evident log: its hash covers its content and the previous hash."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (UniqueConstraint("meeting_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(Integer, index=True)  # no FK: the log outlives what it records
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    # Canonical JSON (sorted keys) of what happened.
+    payload: Mapped[str] = mapped_column(Text)
+    at: Mapped[str] = mapped_column(String(40))  # ISO text, hashed exactly as stored
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Conclusion(Base):
+    """One version of an agenda item's conclusion, in Markdown."""
+
+    __tablename__ = "conclusions"
+    __table_args__ = (UniqueConstraint("item_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,0 +1,214 @@
+"""Real-browser fixtures: a real server process with demo data, and Debian's Chromium through Playwright.
+
+The server runs as a subprocess (SQLite in a temporary data directory), exactly as `make serve` runs it;
+the browser is the system's /usr/bin/chromium: Playwright never downloads one here.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+TABLET = {"width": 1280, "height": 800}
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+DEMO_PASSWORD = "demo"
+
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a real server (migrated, demo council seeded) on a free loopback port."""
+    data_dir = tmp_path_factory.mktemp("browser-server")
+    port = _free_port()
+    env = {**os.environ, "MEETING_DATA_DIR": str(data_dir)}
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        env.pop(name, None)
+    meeting = Path(sys.executable).with_name("meeting")
+    log = (data_dir / "server.log").open("wb")
+    process = subprocess.Popen(
+        [str(meeting), "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()}")
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as res:
+                    if res.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start within 60 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+# Module scope: sync Playwright keeps an event loop running while it is started, which would clash with
+# pytest-asyncio's loop in the async tests that run after the browser modules.
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium driven by sync Playwright (these tests are plain functions, no event loop)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+    # Collect Playwright's greenlets now: collected later, inside an async test, a suspended one is
+    # resumed to be killed and runs its loop code in the middle of that test's event loop.
+    gc.collect()
+
+
+@pytest.fixture
+def new_context(browser: Browser, server: str) -> Iterator[Callable[[], BrowserContext]]:
+    """Factory of fresh browser contexts (one per user) at tablet size; all closed after the test."""
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    def make() -> BrowserContext:
+        context = browser.new_context(
+            viewport=TABLET, base_url=server, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh"
+        )
+        context.set_default_timeout(10_000)
+        context.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(str(exc))))
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+def login(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Log in through the form, as a person would."""
+    page.goto("/")
+    page.locator("#login-username").fill(username)
+    page.locator("#login-password").fill(password)
+    page.locator("form.login-card button[type=submit]").click()
+    page.locator(".meetings-screen, .live-screen, .editor-screen").first.wait_for()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a tablet-sized screenshot of the current screen to tests/artifacts/ (git-ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.wait_for_timeout(250)  # let toasts and transitions settle for a fair picture
+    page.screenshot(path=str(path))
+    return path
+
+
+class Api:
+    """A tiny JSON client for preparing data over HTTP (what the browser then shows is what is tested)."""
+
+    def __init__(self, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
+        self.base = base
+        self.token = self.call("POST", "/api/auth/login", {"username": username, "password": password})[
+            "access_token"
+        ]
+
+    def call(self, method: str, path: str, body: object = None) -> Any:
+        """Send JSON, return parsed JSON (None for 204); raise on any error status."""
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body).encode()
+        if getattr(self, "token", None):
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as res:
+            raw = res.read()
+        return json.loads(raw) if raw else None
+
+    def upload(self, path: str, file_name: str, content: bytes, fields: dict[str, str]) -> Any:
+        """POST a multipart form with one PDF file."""
+        boundary = "----meeting" + uuid.uuid4().hex
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+            for name, value in fields.items()
+        ]
+        parts.append(
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_name}"\r\n'
+                "Content-Type: application/pdf\r\n\r\n"
+            ).encode()
+            + content
+            + b"\r\n"
+        )
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        request = urllib.request.Request(
+            self.base + path,
+            data=body,
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Accept": "application/json",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=60) as res:
+            return json.loads(res.read())
+
+
+def make_pdf(pages: int, title: str) -> bytes:
+    """A PDF whose pages say their number in large type (so a screenshot shows which page is on screen)."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    for number in range(1, pages + 1):
+        page = doc.new_page(width=595, height=842)
+        page.insert_text((60, 90), f"{title} - trang {number}", fontsize=20)
+        page.insert_text(
+            (60, 130), "Tong gia tri san xuat tang 8,2%; thu ngan sach dat 112% du toan.", fontsize=12
+        )
+        page.draw_rect(pymupdf.Rect(60, 180, 535, 760), color=(0.15, 0.3, 0.6), width=2)
+        page.insert_text((230, 520), str(number), fontsize=160)
+    data: bytes = doc.tobytes()
+    doc.close()
+    return data

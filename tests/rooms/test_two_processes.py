@@ -1,0 +1,145 @@
+"""Two real server processes sharing PostgreSQL and Redis: the room works across them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from meeting.db import create_engine, create_session_factory
+from meeting.settings import Settings
+from meeting.users.models import GlobalRole
+from tests.conftest import MEETING, TEST_DATABASE_URL, TEST_REDIS_URL, Api, _truncate_all
+from tests.rooms.conftest import Server, free_port, join
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (TEST_DATABASE_URL and TEST_REDIS_URL),
+        reason="needs TEST_DATABASE_URL and TEST_REDIS_URL (CI sets both)",
+    ),
+]
+
+
+async def _start(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Server]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "meeting.cli:app_from_env",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ws",
+            "websockets-sansio",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    urls = Server(http=f"http://127.0.0.1:{port}", ws=f"ws://127.0.0.1:{port}")
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            try:
+                if (await client.get(f"{urls.http}/health")).status_code == 200:
+                    return process, urls
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    process.kill()
+    raise AssertionError("server process did not start")
+
+
+@pytest.fixture
+async def two_servers(postgres_url: str, tmp_path: Path) -> AsyncIterator[tuple[Server, Server, Api]]:
+    """Two `meeting serve`-style processes on one private database and one Redis, plus an Api on the first."""
+    await _truncate_all(postgres_url)
+    assert TEST_REDIS_URL is not None
+    env = {
+        **os.environ,
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": TEST_REDIS_URL,
+        "MEETING_SECRET_KEY": secrets.token_urlsafe(48),
+        # Our own channel names: other test runs may share this Redis.
+        "MEETING_CHANNEL_NAMESPACE": f"test{secrets.token_hex(4)}",
+        "MEETING_DATA_DIR": str(tmp_path),
+    }
+    first, a = await _start(env)
+    second, b = await _start(env)
+    engine = create_engine(Settings(database_url=postgres_url))
+    try:
+        async with create_session_factory(engine)() as session, httpx.AsyncClient(base_url=a.http) as client:
+            api = Api(client=client, db=session)  # type: ignore[arg-type]  # same interface as the test client
+            await api.user("admin", GlobalRole.admin)
+            yield a, b, api
+    finally:
+        await engine.dispose()
+        for process in (first, second):
+            process.terminate()
+            process.wait(10)
+
+
+async def test_page_turn_and_annotation_cross_processes(two_servers: tuple[Server, Server, Api]) -> None:
+    a, b, api = two_servers
+    await api.user("secretary", GlobalRole.secretary)
+    for name in ("chair", "delegate1"):
+        await api.user(name)
+    meeting = await api.ok("POST", "/api/meetings", "secretary", json=MEETING)
+    url = f"/api/meetings/{meeting['id']}"
+    await api.ok(
+        "POST", f"{url}/participants", "secretary", json={"userId": api.ids["chair"], "role": "chair"}
+    )
+    await api.ok(
+        "POST", f"{url}/participants", "secretary", json={"userId": api.ids["delegate1"], "role": "delegate"}
+    )
+
+    presenter, _ = await join(a, api, meeting["id"], "chair")
+    delegate, snapshot = await join(b, api, meeting["id"], "delegate1")
+    await presenter.until("presence.changed", userId=api.ids["delegate1"])  # seen across processes
+    page = {"type": "page.turn", "documentId": 3, "versionId": 4, "page": 6, "ref": "t"}
+    await presenter.send(page)
+    moved = await delegate.until("page.turn")
+    assert moved["presenter"]["page"] == 6 and moved["seq"] > snapshot["seq"]
+
+    shared = {
+        "type": "annotation.add",
+        "id": secrets.token_hex(8),
+        "documentId": 3,
+        "versionId": 4,
+        "page": 6,
+        "kind": "highlight",
+        "visibility": "shared",
+        "payload": {"rects": [[0.1, 0.1, 0.2, 0.2]]},
+        "ref": "a",
+    }
+    await delegate.send(shared)
+    seen = await presenter.until("annotation.add")
+    assert seen["annotation"]["id"] == shared["id"]
+    # A private note of the chair's reaches the chair's socket on the other process, and nobody else.
+    laptop, _ = await join(b, api, meeting["id"], "chair")
+    private = {**shared, "id": secrets.token_hex(8), "visibility": "private", "payload": {"text": "riêng"}}
+    await presenter.send(private)
+    mirrored = await laptop.until("annotation.add")
+    assert mirrored["annotation"]["id"] == private["id"] and mirrored["seq"] == 0
+    assert not [m for m in await delegate.quiet() if "riêng" in str(m)]
+    async with httpx.AsyncClient(base_url=b.http) as other:
+        listed = (
+            await other.get(f"{url}/documents/3/versions/4/annotations", headers=api.headers("delegate1"))
+        ).json()
+    assert [x["id"] for p in listed["pages"] for x in p["annotations"]] == [shared["id"]]
+    for sock in (presenter, delegate, laptop):
+        await sock.close()

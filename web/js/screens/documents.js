@@ -1,0 +1,178 @@
+// Meeting materials in the editor: upload with a progress bar, then render progress, then the pages.
+import { h, clear, field } from "../dom.js";
+import { api, upload, errorText } from "../api.js";
+import { t } from "../i18n.js";
+import { showError, busy, confirmAction, toast } from "../ui.js";
+import { pageUrl } from "../viewer.js";
+
+export function documentsTab({ meeting, body }) {
+  const manage = ["chair", "secretary"].includes(meeting.myRole) || meeting.myRole == null;
+  const list = h("ul.doc-list");
+  const pages = h("div.doc-pages");
+  let items = [];
+  let documents = [];
+  let polling = null;
+  let selected = null;
+
+  const file = h("input.visually-hidden", { type: "file", name: "file", id: "doc-file", accept: "application/pdf,image/jpeg,image/png", multiple: true });
+  // The browser's own file button speaks the browser's language; this one speaks the user's.
+  const chosen = h("span.file-chosen.muted", { i18n: "documents.noFile" });
+  const picker = h("div.file-picker", h("label.button.secondary", { for: "doc-file", i18n: "documents.choose" }), chosen, file);
+  file.addEventListener("change", () => {
+    if (file.files.length) chosen.textContent = [...file.files].map((f) => f.name).join(", ");
+    else chosen.textContent = t("documents.noFile");
+  });
+  const title = h("input", { name: "docTitle", maxlength: 200 });
+  const item = h("select", { name: "docItem" });
+  const bar = h("div.upload-bar", h("span"));
+  const status = h("p.upload-status", { role: "status" });
+  const send = h("button.primary", { type: "submit", i18n: "documents.upload" });
+  const progress = h("div.upload-progress", { hidden: true }, bar, status);
+
+  const form = h(
+    "form.card.upload-form",
+    {
+      onsubmit: (e) => {
+        e.preventDefault();
+        if (!file.files.length) return file.focus();
+        const data = new FormData();
+        for (const f of file.files) data.append("file", f, f.name);
+        if (item.value) data.append("agendaItemId", item.value);
+        if (title.value.trim()) data.append("title", title.value.trim());
+        progress.hidden = false;
+        progress.className = "upload-progress";
+        setBar(0, t("documents.uploading", { pct: 0 }));
+        busy(send, async () => {
+          try {
+            const doc = await upload(`/api/meetings/${meeting.id}/documents`, data, (f) => setBar(f, t("documents.uploading", { pct: Math.round(f * 100) })));
+            file.value = "";
+            title.value = "";
+            chosen.textContent = t("documents.noFile");
+            setBar(0, t("documents.rendering", { done: doc.currentVersion.renderedPages, total: doc.currentVersion.pageCount }));
+            await load();
+            select(doc.id);
+            watch(doc.id);
+          } catch (err) {
+            progress.className = "upload-progress failed";
+            status.textContent = errorText(err);
+          }
+        });
+      },
+    },
+    h("h3", { i18n: "documents.uploadTitle" }),
+    h("div.upload-row", h("div.field", h("span.label", { i18n: "documents.file" }), picker, h("small.hint", { i18n: "documents.fileHint" })), field("documents.item", item), field("documents.title", title), send),
+    progress
+  );
+
+  function setBar(fraction, text) {
+    bar.firstChild.style.width = `${Math.round(fraction * 100)}%`;
+    status.textContent = text;
+  }
+
+  // Render progress: poll the status endpoint until every page is rendered (the editor has no socket).
+  function watch(id) {
+    clearInterval(polling);
+    polling = setInterval(async () => {
+      try {
+        const p = await api("GET", `/api/meetings/${meeting.id}/documents/${id}/status`);
+        setBar(p.pageCount ? p.renderedPages / p.pageCount : 1, p.done ? t("documents.ready", { total: p.pageCount }) : t("documents.rendering", { done: p.renderedPages, total: p.pageCount }));
+        if (p.done) {
+          clearInterval(polling);
+          progress.className = "upload-progress done";
+          await load();
+        }
+      } catch {
+        clearInterval(polling);
+      }
+    }, 600);
+  }
+
+  body.append(h("div.documents", manage ? form : null, h("div.doc-columns", h("section.card", h("h3", { i18n: "editor.tab.documents" }), list), pages)));
+
+  async function load() {
+    try {
+      [items, documents] = await Promise.all([api("GET", `/api/meetings/${meeting.id}/agenda/`), api("GET", `/api/meetings/${meeting.id}/documents`)]);
+    } catch (err) {
+      showError(err);
+      return;
+    }
+    const keep = item.value;
+    clear(item).append(h("option", { value: "", i18n: "documents.noItem" }), ...items.map((i) => h("option", { value: i.id }, i.title)));
+    item.value = keep;
+    renderList();
+    if (selected) select(selected);
+  }
+
+  function renderList() {
+    clear(list);
+    if (!documents.length) list.append(h("li.muted", { i18n: "documents.none" }));
+    for (const d of documents) {
+      const v = d.currentVersion;
+      const itemTitle = items.find((i) => i.id === d.agendaItemId)?.title;
+      list.append(
+        h(
+          `li${d.id === selected ? ".selected" : ""}`,
+          { dataset: { id: d.id } },
+          h("button.doc-pick", { type: "button", onclick: () => select(d.id) },
+            h("img.doc-thumb", { src: pageUrl(v, 1, 200), alt: "", loading: "lazy" }),
+            h("span.doc-meta", h("strong", d.title), h("span.muted.small", itemTitle || t("documents.noItem")),
+              h("span.muted.small", { i18n: ["documents.pagesRendered", { n: v.pageCount, done: v.renderedPages }] }))),
+          manage ? replaceButton(d) : null,
+          manage
+            ? h("button.ghost.danger", { type: "button", i18n: "common.delete", onclick: (e) => busy(e.currentTarget, async () => {
+                if (!(await confirmAction("documents.confirmDelete", { title: d.title }, "common.delete", true))) return;
+                await api("DELETE", `/api/meetings/${meeting.id}/documents/${d.id}`);
+                if (selected === d.id) selected = null;
+                toast(t("common.saved"));
+                await load();
+              }) })
+            : null
+        )
+      );
+    }
+  }
+
+  // A new version keeps the old one readable (with its annotations); the room is told.
+  function replaceButton(d) {
+    const input = h("input.visually-hidden", { type: "file", accept: "application/pdf,image/jpeg,image/png", multiple: true });
+    const button = h("button.ghost", { type: "button", i18n: "documents.replace", onclick: () => input.click() });
+    input.addEventListener("change", () => {
+      if (!input.files.length) return;
+      const data = new FormData();
+      for (const f of input.files) data.append("file", f, f.name);
+      progress.hidden = false;
+      progress.className = "upload-progress";
+      busy(button, async () => {
+        try {
+          const doc = await upload(`/api/meetings/${meeting.id}/documents/${d.id}/versions`, data, (f) => setBar(f, t("documents.uploading", { pct: Math.round(f * 100) })));
+          toast(t("documents.replaced", { n: doc.currentVersion.number }));
+          await load();
+          select(doc.id);
+          watch(doc.id);
+        } catch (err) {
+          progress.className = "upload-progress failed";
+          status.textContent = errorText(err);
+        } finally {
+          input.value = "";
+        }
+      });
+    });
+    return h("span", button, input);
+  }
+
+  function select(id) {
+    selected = id;
+    for (const li of list.children) li.classList.toggle("selected", Number(li.dataset.id) === id);
+    const d = documents.find((x) => x.id === id);
+    clear(pages);
+    if (!d) return;
+    const v = d.currentVersion;
+    pages.append(
+      h("h3", d.title),
+      h("div.page-grid", Array.from({ length: v.pageCount }, (_, i) => h("figure.page-tile", h("img", { src: pageUrl(v, i + 1, 200), alt: t("viewer.page", { n: i + 1 }), loading: "lazy" }), h("figcaption", String(i + 1)))))
+    );
+  }
+
+  load();
+  return { unmount: () => clearInterval(polling) };
+}
