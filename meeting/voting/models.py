@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meeting.db import Base, UtcDateTime, utcnow
@@ -36,6 +36,16 @@ class Poll(Base):
     """A question put to the vote on an agenda item."""
 
     __tablename__ = "polls"
+    __table_args__ = (
+        # At most one open poll per meeting, even when two chairs press "open" at the same instant.
+        Index(
+            "uq_polls_one_open_per_meeting",
+            "meeting_id",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)

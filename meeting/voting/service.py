@@ -251,9 +251,14 @@ async def _transition(session: AsyncSession, poll: Poll, source: PollState, targ
     """The one gate of the poll lifecycle: a conditional UPDATE, so two racing chairs cannot both win."""
     if poll.state != source:
         raise InvalidState(f"poll {poll.id} is {poll.state}; it cannot become {target}")
-    result = await session.execute(
-        update(Poll).where(Poll.id == poll.id, Poll.state == source).values(state=target)
-    )
+    try:
+        result = await session.execute(
+            update(Poll).where(Poll.id == poll.id, Poll.state == source).values(state=target)
+        )
+    except IntegrityError as exc:  # the one-open-poll-per-meeting index: another poll opened meanwhile
+        refused = f"another poll of meeting {poll.meeting_id} was opened at the same moment as poll {poll.id}"
+        await session.rollback()
+        raise InvalidState(refused) from exc
     if result.rowcount != 1:  # type: ignore[attr-defined]
         refused = f"poll {poll.id} is no longer {source}; it cannot become {target}"
         await session.rollback()  # expires every loaded row: build the message before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -188,3 +189,13 @@ async def test_current_poll_is_the_open_one_then_the_last_closed(session: Sessio
     db.expire_all()
     current = await current_poll(db, meeting_id)
     assert current is not None and current.result is not None and current.result.passed
+
+
+async def test_polls_opened_at_the_same_moment_leave_exactly_one_open(session: Session) -> None:
+    drafts = [await session.create(question=f"Câu hỏi {n}?") for n in range(4)]
+    responses = await asyncio.gather(
+        *(session.api.call("POST", f"{session.polls}/{d['id']}/open", "chair") for d in drafts)
+    )
+    assert sorted(r.status_code for r in responses) == [200, 409, 409, 409], [r.text for r in responses]
+    listed = await session.api.ok("GET", session.polls, "chair")
+    assert [p["state"] for p in listed].count("open") == 1

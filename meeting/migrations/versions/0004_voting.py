@@ -60,6 +60,14 @@ def upgrade() -> None:
     op.create_index(op.f("ix_polls_meeting_id"), "polls", ["meeting_id"])
     op.create_index(op.f("ix_polls_item_id"), "polls", ["item_id"])
     op.create_index(op.f("ix_polls_state"), "polls", ["state"])
+    op.create_index(
+        "uq_polls_one_open_per_meeting",
+        "polls",
+        ["meeting_id"],
+        unique=True,
+        sqlite_where=sa.text("state = 'open'"),
+        postgresql_where=sa.text("state = 'open'"),
+    )
 
     op.create_table(
         "poll_voters",
