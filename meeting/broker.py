@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt  # noqa: TC003 - SQLAlchemy resolves Mapped[...] at runtime
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import msgspec
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+from litestar.di import NamedDependency
 from redis.asyncio import Redis
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, insert, update
 from sqlalchemy.orm import Mapped, mapped_column
@@ -80,6 +81,18 @@ class Broker:
         """The pub/sub channel of one meeting."""
         return f"{self.namespace}.meeting.{meeting_id}"
 
+    def sessions_channel(self) -> str:
+        """The channel every process listens to for sessions that ended (logout, account disabled)."""
+        return f"{self.namespace}.sessions"
+
+    async def end_sessions(self, user_id: int, jti: str | None = None) -> None:
+        """Tell every process to close the user's room sockets: all of them, or those of one token."""
+        payload = _encoder.encode({"type": "sessions.ended", "userId": user_id, "jti": jti})
+        try:
+            self.channels.publish(payload, channels=[self.sessions_channel()])
+        except Exception:  # the tokens are void in the database anyway; sockets re-check on every message
+            log.exception("could not announce the end of user %s's sessions", user_id)
+
     async def commit(self, session: AsyncSession, meeting_id: int, events: Sequence[Event]) -> list[bytes]:
         """Sequence and log the events in the session's transaction, commit, then publish them."""
         payloads: list[bytes] = []
@@ -121,6 +134,10 @@ class Broker:
             return bool(await self.redis.ping())
         except Exception:
             return False
+
+
+# How handlers ask for the broker.
+Publisher: TypeAlias = NamedDependency[Broker]
 
 
 async def _allocate(session: AsyncSession, meeting_id: int, count: int) -> int:

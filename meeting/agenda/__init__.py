@@ -1,6 +1,7 @@
 """Meetings, agenda items, participants, attendance and quorum."""
 
 from meeting.agenda.controller import (
+    Access,
     AgendaController,
     MeetingController,
     ParticipantController,
@@ -18,6 +19,7 @@ from meeting.agenda.models import (
 from meeting.agenda.service import MeetingAccess, load_access
 
 __all__ = [
+    "Access",
     "AgendaController",
     "AgendaItem",
     "Attendance",

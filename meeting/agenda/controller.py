@@ -30,12 +30,12 @@ from meeting.agenda.schemas import (
     ParticipantUpdate,
 )
 from meeting.agenda.service import MeetingAccess
-from meeting.broker import Broker
+from meeting.broker import Publisher
 from meeting.db import DbSession
 from meeting.users import CurrentUser
 
+# How handlers ask for the meeting in their path, as the caller may see it.
 Access: TypeAlias = NamedDependency[MeetingAccess]
-Publisher: TypeAlias = NamedDependency[Broker]
 
 
 async def provide_access(

@@ -20,8 +20,8 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import File
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from meeting.agenda import MeetingAccess, provide_access
-from meeting.broker import Broker
+from meeting.agenda import Access, provide_access
+from meeting.broker import Publisher
 from meeting.db import DbSession
 from meeting.docs import service
 from meeting.docs.render import DocsRuntime
@@ -29,8 +29,6 @@ from meeting.docs.schemas import DocumentProgress, DocumentRead, SearchHit
 from meeting.docs.text import content_disposition
 from meeting.docs.upload import Upload, receive_upload
 
-Access: TypeAlias = NamedDependency[MeetingAccess]
-Publisher: TypeAlias = NamedDependency[Broker]
 Docs: TypeAlias = NamedDependency[DocsRuntime]
 
 # Content-addressed: a page image never changes, so tablets keep it for a year without asking again.

@@ -9,7 +9,7 @@ from meeting.rooms.models import (
     SpeakerStatus,
     Visibility,
 )
-from meeting.rooms.service import user_channel, users_channel
+from meeting.rooms.service import user_channel
 from meeting.rooms.socket import room_socket
 
 __all__ = [
@@ -22,5 +22,4 @@ __all__ = [
     "Visibility",
     "room_socket",
     "user_channel",
-    "users_channel",
 ]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from meeting.rooms.service import load_presenter, user_channel, users_channel
+from meeting.rooms.service import load_presenter, user_channel
 
 if TYPE_CHECKING:
     from litestar.channels import Subscriber
@@ -44,6 +44,11 @@ class _Typed(msgspec.Struct):
     user_id: int | None = msgspec.field(default=None, name="userId")
 
 
+class _SessionsEnded(msgspec.Struct, rename="camel"):
+    user_id: int
+    jti: str | None = None
+
+
 class _PresenterEvent(msgspec.Struct):
     presenter: _Typed
 
@@ -56,6 +61,7 @@ class Connection:
     meeting_id: int
     user_id: int
     outbox: state.Outbox
+    jti: str  # the token the socket authenticated with: logging it out closes the socket
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     close_code: int | None = None
     close_reason: str = ""
@@ -208,19 +214,20 @@ class Hub:
         except asyncio.CancelledError:
             raise
 
-    def _on_user_event(self, payload: bytes) -> None:
-        user_id = msgspec.json.decode(payload, type=_Typed).user_id
+    def _on_sessions_ended(self, payload: bytes) -> None:
+        ended = msgspec.json.decode(payload, type=_SessionsEnded)
         for room in self.rooms.values():
-            for connection in list(room.by_user.get(user_id or 0, ())):
-                connection.close(CLOSE_UNAUTHENTICATED, "your account was disabled or its sessions ended")
+            for connection in list(room.by_user.get(ended.user_id, ())):
+                if ended.jti is None or ended.jti == connection.jti:
+                    connection.close(CLOSE_UNAUTHENTICATED, "your session ended: log in again")
 
     async def join(self, connection: Connection) -> Room:
         """Register a connection: subscribe its meeting (and its user's private channel) if first here."""
         channels = self.broker.channels
         async with self._lock:
             if self._users_task is None:
-                subscriber = await channels.subscribe([users_channel(self.broker)])
-                self._users_task = asyncio.create_task(self._pump(subscriber, self._on_user_event))
+                subscriber = await channels.subscribe([self.broker.sessions_channel()])
+                self._users_task = asyncio.create_task(self._pump(subscriber, self._on_sessions_ended))
             room = self.rooms.get(connection.meeting_id)
             if room is None:
                 room = Room(meeting_id=connection.meeting_id)

@@ -64,11 +64,6 @@ def user_channel(broker: Broker, meeting_id: int, user_id: int) -> str:
     return f"{broker.meeting_channel(meeting_id)}.user.{user_id}"
 
 
-def users_channel(broker: Broker) -> str:
-    """The channel every process listens to for accounts whose sessions ended (disabled, demoted)."""
-    return f"{broker.namespace}.users"
-
-
 _encoder = msgspec.json.Encoder()
 
 

@@ -147,7 +147,7 @@ async def room_socket(socket: WebSocket[Any, Any, Any], meeting_id: FromPath[int
         try:
             if token is None:
                 raise Unauthenticated("no token: send it in the auth message or log in for the cookie")
-            user, _ = await resolve_token(session, app_state.signing_key, token)
+            user, claims = await resolve_token(session, app_state.signing_key, token)
         except DomainError as exc:
             await _refuse(socket, CLOSE_UNAUTHENTICATED, exc.detail[:120])
             return
@@ -162,7 +162,9 @@ async def room_socket(socket: WebSocket[Any, Any, Any], meeting_id: FromPath[int
     if await hub.presence.count(meeting_id, user.id) >= settings.sockets_per_user:
         await _refuse(socket, CLOSE_TOO_MANY, f"at most {settings.sockets_per_user} open sockets per user")
         return
-    connection = Connection(socket, meeting_id, user.id, state.Outbox(settings.socket_queue_limit))
+    connection = Connection(
+        socket, meeting_id, user.id, state.Outbox(settings.socket_queue_limit), jti=claims.jti
+    )
     room = await hub.join(connection)
     try:
         if await hub.presence.add(meeting_id, user.id, 1) == 1:

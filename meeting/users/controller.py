@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
+from meeting.broker import Publisher
 from meeting.db import DbSession
 from meeting.users import service
 from meeting.users.guards import SESSION_COOKIE, Auth, CurrentUser
-from meeting.users.models import User
 from meeting.users.schemas import LoginRequest, TokenResponse, UserCreate, UserRead, UserUpdate
 
 
@@ -50,9 +49,9 @@ class AuthController(Controller):
         return Response(body, cookies=[cookie])
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT)
-    async def logout(self, db_session: DbSession, auth: Auth) -> Response[None]:
-        """Revoke the token used for this request and clear the cookie."""
-        await service.revoke_token(db_session, auth.claims)
+    async def logout(self, db_session: DbSession, broker: Publisher, auth: Auth) -> Response[None]:
+        """Revoke the token used for this request (closing its room sockets) and clear the cookie."""
+        await service.revoke_token(db_session, broker, auth.user.id, auth.claims)
         return Response(
             None,
             status_code=HTTP_204_NO_CONTENT,
@@ -86,21 +85,12 @@ class UserController(Controller):
     @patch("/{user_id:int}")
     async def update_user(
         self,
-        request: Request[Any, Any, Any],
         db_session: DbSession,
+        broker: Publisher,
         current_user: CurrentUser,
         user_id: FromPath[int],
         data: JSONBody[UserUpdate],
     ) -> UserRead:
         """Change an account; disabling or a role change ends its sessions at once."""
-        before = await db_session.get(User, user_id)
-        old_version = before.token_version if before is not None else None
-        user = await service.update_user(db_session, current_user, user_id, data)
-        if old_version is not None and user.token_version != old_version:
-            # Its tokens are void now: every process closes the user's open meeting-room sockets.
-            from meeting.rooms import users_channel  # the rooms domain builds on users; imported late
-
-            broker = request.app.state.broker
-            event = msgspec.json.encode({"type": "user.disabled", "userId": user.id})
-            broker.channels.publish(event, channels=[users_channel(broker)])
+        user = await service.update_user(db_session, broker, current_user, user_id, data)
         return UserRead.of(user)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from meeting.broker import Broker
     from meeting.settings import Settings
     from meeting.users.schemas import UserCreate, UserUpdate
 
@@ -84,12 +85,13 @@ async def resolve_token(session: AsyncSession, signing_key: str, token: str) -> 
     return user, claims
 
 
-async def revoke_token(session: AsyncSession, claims: TokenClaims) -> None:
-    """Log one token out; also forget revocations that have expired anyway."""
+async def revoke_token(session: AsyncSession, broker: Broker, user_id: int, claims: TokenClaims) -> None:
+    """Log one token out and close the room sockets opened with it; forget expired revocations."""
     await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
     if await session.get(RevokedToken, claims.jti) is None:
         session.add(RevokedToken(jti=claims.jti, expires_at=claims.expires_at))
     await session.commit()
+    await broker.end_sessions(user_id, claims.jti)
 
 
 async def list_users(session: AsyncSession, actor: User) -> list[User]:
@@ -121,7 +123,9 @@ async def create_user(session: AsyncSession, actor: User | None, data: UserCreat
     return user
 
 
-async def update_user(session: AsyncSession, actor: User, user_id: int, data: UserUpdate) -> User:
+async def update_user(
+    session: AsyncSession, broker: Broker, actor: User, user_id: int, data: UserUpdate
+) -> User:
     """Change an account; admins change anyone, users only their own name and password."""
     user = await session.get(User, user_id)
     if user is None:
@@ -147,6 +151,8 @@ async def update_user(session: AsyncSession, actor: User, user_id: int, data: Us
         # Every token carries the version it was issued under; bumping it refuses them all now.
         user.token_version += 1
     await session.commit()
+    if end_sessions:
+        await broker.end_sessions(user.id)
     return user
 
 

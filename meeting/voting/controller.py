@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeAlias
+from typing import Annotated
 
 from litestar import Controller, MediaType, Response, get, patch, post, put
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from meeting.agenda import MeetingAccess, provide_access
-from meeting.broker import Broker
+from meeting.agenda import Access, provide_access
+from meeting.broker import Publisher
 from meeting.db import DbSession
 from meeting.docs import Docs, provide_docs
 from meeting.voting import conclusions, minutes, service
@@ -28,9 +28,6 @@ from meeting.voting.schemas import (
     ReceiptCheck,
     ReceiptVerdict,
 )
-
-Access: TypeAlias = NamedDependency[MeetingAccess]
-Publisher: TypeAlias = NamedDependency[Broker]
 
 
 class PollController(Controller):

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.rooms.conftest import Server, join, serve
+from meeting.users.models import User
+from meeting.users.service import new_token
+from tests.rooms.conftest import Server, join, open_socket, serve
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -302,6 +304,26 @@ async def test_disabled_user_is_disconnected_at_once(server: Server, room: Counc
     await room.api.ok("PATCH", f"/api/users/{room.api.ids['delegate1']}", "admin", json={"isActive": False})
     code, _ = await sock.closed()
     assert code == 4401
+
+
+async def test_logout_closes_only_the_sockets_of_that_token(
+    server: Server, room: Council, settings: Settings
+) -> None:
+    api = room.api
+    user = await api.db.get(User, api.ids["delegate1"])
+    assert user is not None
+    # A second device of the same delegate, logged in with a token of its own.
+    phone_token = new_token(settings, settings.resolved_secret_key(), user)[0]
+    tablet, _ = await join(server, api, room.meeting_id, "delegate1")
+    phone = await open_socket(server, room.meeting_id)
+    await phone.send({"type": "auth", "token": phone_token})
+    assert (await phone.recv())["type"] == "room.snapshot"
+    await api.ok("POST", "/api/auth/logout", "delegate1")
+    code, _ = await tablet.closed()
+    assert code == 4401
+    await phone.send({"type": "ping", "ref": "still-here"})
+    assert (await phone.recv()) == {"type": "pong", "seq": 0, "ref": "still-here"}
+    await phone.close()
 
 
 @pytest.fixture
