@@ -222,6 +222,11 @@ class Council:
 @pytest.fixture
 async def council(api: Api) -> Council:
     """A meeting with a chair, two delegates and a guest invited by its secretary; `outsider` is not."""
+    return await build_council(api)
+
+
+async def build_council(api: Api) -> Council:
+    """Create the council's people and meeting through the API (see the `council` fixture)."""
     await api.user("secretary", GlobalRole.secretary)
     for name in ("chair", "delegate1", "delegate2", "guest", "outsider"):
         await api.user(name)

@@ -24,7 +24,14 @@ from websockets.exceptions import ConnectionClosed
 from meeting.app import create_app
 from meeting.users.models import GlobalRole, User
 from meeting.users.service import new_token
-from tests.conftest import BROKER_BACKENDS, MEETING, PASSWORD_HASH, TEST_REDIS_URL, Api, Council
+from tests.conftest import (
+    BROKER_BACKENDS,
+    PASSWORD_HASH,
+    TEST_REDIS_URL,
+    Api,
+    Council,
+    build_council,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -132,25 +139,8 @@ async def rapi(server: Server, db: AsyncSession, settings: Settings) -> AsyncIte
 
 @pytest.fixture
 async def room(rapi: Api) -> Council:
-    """The council meeting (secretary, chair, delegate1, delegate2, guest; outsider not invited), live."""
-    api = rapi
-    await api.user("secretary", GlobalRole.secretary)
-    for name in ("chair", "delegate1", "delegate2", "guest", "outsider"):
-        await api.user(name)
-    meeting = await api.ok("POST", "/api/meetings", "secretary", json=MEETING)
-    url = f"/api/meetings/{meeting['id']}"
-    participant_ids = {}
-    for name, role in (
-        ("chair", "chair"),
-        ("delegate1", "delegate"),
-        ("delegate2", "delegate"),
-        ("guest", "guest"),
-    ):
-        created = await api.ok(
-            "POST", f"{url}/participants", "secretary", json={"userId": api.ids[name], "role": role}
-        )
-        participant_ids[name] = created["id"]
-    return Council(api=api, meeting_id=meeting["id"], participant_ids=participant_ids)
+    """The council meeting (secretary, chair, delegate1, delegate2, guest; outsider not invited)."""
+    return await build_council(rapi)
 
 
 class Socket:
