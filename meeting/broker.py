@@ -8,6 +8,7 @@ a rolled-back change, and `seq` is gap-free and strictly increasing per meeting 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt  # noqa: TC003 - SQLAlchemy resolves Mapped[...] at runtime
 import logging
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -18,13 +19,14 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.di import NamedDependency
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, insert, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meeting.db import Base, UtcDateTime, utcnow
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import AsyncGenerator, Iterable, Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,6 +65,58 @@ class RoomEvent(Base):
 
 _encoder = msgspec.json.Encoder()
 
+RECONNECT_MIN_SECONDS = 0.5
+RECONNECT_MAX_SECONDS = 5.0
+
+
+class ResilientRedisBackend(RedisChannelsPubSubBackend):
+    """Litestar's Redis pub/sub backend, made to outlive a Redis outage.
+
+    The plugin runs one publishing and one listening task; the stock backend lets a dropped connection
+    end both for good (no fan-out until restart, and the publish queue grows). Here a failed publish is
+    logged and dropped (the event is committed; clients resync by seq), and the listener reconnects
+    with backoff; redis-py re-subscribes every channel on reconnect.
+    """
+
+    async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+        """Publish, or log the outage: the plugin's publishing task must survive it."""
+        try:
+            await super().publish(data, channels)
+        except (RedisError, OSError) as exc:
+            log.warning("redis unavailable, event not fanned out (clients resync by seq): %s", exc)
+
+    async def subscribe(self, channels: Iterable[str]) -> None:
+        """Subscribe; while Redis is away, remember the channels so the reconnect subscribes them."""
+        try:
+            await super().subscribe(channels)
+        except (RedisError, OSError) as exc:
+            log.warning("redis unavailable, subscription deferred until it returns: %s", exc)
+            # redis-py re-subscribes everything in `channels` (bytes keys) when it reconnects.
+            self._pub_sub.channels.update({channel.encode(): None for channel in channels})
+            self._has_subscribed.set()
+
+    async def unsubscribe(self, channels: Iterable[str]) -> None:
+        """Unsubscribe; while Redis is away, forget the channels so the reconnect leaves them out."""
+        try:
+            await super().unsubscribe(channels)
+        except (RedisError, OSError) as exc:
+            log.warning("redis unavailable, unsubscribed locally: %s", exc)
+            for channel in channels:
+                self._pub_sub.channels.pop(channel.encode(), None)
+
+    async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
+        """The stock stream, restarted after a lost connection until Redis answers again."""
+        delay = RECONNECT_MIN_SECONDS
+        while True:
+            try:
+                async for event in super().stream_events():
+                    delay = RECONNECT_MIN_SECONDS
+                    yield event
+            except (RedisError, OSError) as exc:
+                log.warning("redis pub/sub connection lost, retrying in %.1f s: %s", delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+
 
 class Broker:
     """Publishes sequenced events to the meeting channels, in-process or through Redis."""
@@ -70,9 +124,7 @@ class Broker:
     def __init__(self, settings: Settings) -> None:
         self.redis: Redis | None = Redis.from_url(settings.redis_url) if settings.redis_url else None
         backend = (
-            RedisChannelsPubSubBackend(redis=self.redis)
-            if self.redis is not None
-            else MemoryChannelsBackend()
+            ResilientRedisBackend(redis=self.redis) if self.redis is not None else MemoryChannelsBackend()
         )
         self.channels = ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
         self.namespace = settings.channel_namespace

@@ -122,9 +122,19 @@ def _http_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any
     return _json(exc.status_code, str(exc.detail), errors)
 
 
+DATABASE_DOWN = "the database is unavailable; please retry shortly"
+
+
+def is_database_down(exc: BaseException) -> bool:
+    """Whether an error means the database cannot be reached (retry later), not a bug."""
+    if isinstance(exc, DBAPIError):
+        return _is_connection_error(exc)
+    return isinstance(exc, (PoolTimeoutError, ConnectionError))
+
+
 def _database_down_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("database unavailable during %s %s: %s", request.method, request.url.path, exc)
-    return _json(503, "the database is unavailable; please retry shortly")
+    return _json(503, DATABASE_DOWN)
 
 
 def _internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from redis.exceptions import RedisError
 
 from meeting.rooms.service import load_presenter, user_channel
 
@@ -160,34 +161,48 @@ class Presence:
     def _key(self, meeting_id: int) -> str:
         return f"{self.broker.namespace}:presence:{meeting_id}"
 
+    def _local_add(self, meeting_id: int, user_id: int, delta: int) -> int:
+        value = self.counts.get((meeting_id, user_id), 0) + delta
+        if value > 0:
+            self.counts[(meeting_id, user_id)] = value
+        else:
+            self.counts.pop((meeting_id, user_id), None)
+        return value
+
     async def count(self, meeting_id: int, user_id: int) -> int:
         """Sockets the user has open in the meeting."""
-        if self.broker.redis is None:
-            return self.counts.get((meeting_id, user_id), 0)
-        value = await self.broker.redis.hget(self._key(meeting_id), str(user_id))
-        return int(value or 0)
+        if self.broker.redis is not None:
+            try:
+                value = await self.broker.redis.hget(self._key(meeting_id), str(user_id))
+                return int(value or 0)
+            except (RedisError, OSError) as exc:
+                log.warning("redis unavailable, presence counted in this process only: %s", exc)
+        return self.counts.get((meeting_id, user_id), 0)
 
     async def add(self, meeting_id: int, user_id: int, delta: int) -> int:
-        """Change the count; returns the new one."""
+        """Change the count; returns the new one (this process's own while Redis is away)."""
+        local = self._local_add(meeting_id, user_id, delta)
         if self.broker.redis is None:
-            value = self.counts.get((meeting_id, user_id), 0) + delta
-            if value > 0:
-                self.counts[(meeting_id, user_id)] = value
-            else:
-                self.counts.pop((meeting_id, user_id), None)
-            return value
+            return local
         key = self._key(meeting_id)
-        value = int(await self.broker.redis.hincrby(key, str(user_id), delta))
-        if value <= 0:
-            await self.broker.redis.hdel(key, str(user_id))
+        try:
+            value = int(await self.broker.redis.hincrby(key, str(user_id), delta))
+            if value <= 0:
+                await self.broker.redis.hdel(key, str(user_id))
+        except (RedisError, OSError) as exc:  # joining and leaving go on; presence is only a hint
+            log.warning("redis unavailable, presence counted in this process only: %s", exc)
+            return local
         return value
 
     async def connected(self, meeting_id: int) -> set[int]:
         """Users with at least one open socket in the meeting."""
-        if self.broker.redis is None:
-            return {u for (m, u), n in self.counts.items() if m == meeting_id and n > 0}
-        values = await self.broker.redis.hgetall(self._key(meeting_id))
-        return {int(k) for k, v in values.items() if int(v) > 0}
+        if self.broker.redis is not None:
+            try:
+                values = await self.broker.redis.hgetall(self._key(meeting_id))
+                return {int(k) for k, v in values.items() if int(v) > 0}
+            except (RedisError, OSError) as exc:
+                log.warning("redis unavailable, presence counted in this process only: %s", exc)
+        return {u for (m, u), n in self.counts.items() if m == meeting_id and n > 0}
 
 
 class Hub:

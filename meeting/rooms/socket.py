@@ -19,7 +19,7 @@ from litestar.params import FromPath
 
 from meeting.agenda import Meeting, load_access
 from meeting.agenda import service as agenda
-from meeting.errors import DomainError, Unauthenticated
+from meeting.errors import DATABASE_DOWN, DomainError, Unauthenticated, is_database_down
 from meeting.rooms import service, state
 from meeting.rooms.hub import (
     CLOSE_FORBIDDEN,
@@ -68,6 +68,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("meeting.rooms")
 
 AUTH_TIMEOUT_SECONDS = 10.0
+CLOSE_DATABASE_DOWN = 4503  # error code (docs/protocol.md): nothing was saved, retry the message
 POINTER_INTERVAL_SECONDS = 1 / 30  # 30 positions a second look smooth; more only loads the room
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(ClientMessage)
@@ -276,7 +277,13 @@ async def _read(hub: Hub, room: Room, connection: Connection) -> None:
             _reply(connection, ErrorMessage(code=exc.close_code, detail=exc.detail, ref=message.ref))
             if isinstance(exc, (Unauthenticated,)):
                 connection.close(CLOSE_UNAUTHENTICATED, exc.detail[:120])
-        except Exception:
+        except Exception as exc:
+            if is_database_down(exc):  # an outage, not a bug: one log line, and the client retries
+                log.error("database unavailable for room message %s: %s", type(message).__name__, exc)
+                _reply(
+                    connection, ErrorMessage(code=CLOSE_DATABASE_DOWN, detail=DATABASE_DOWN, ref=message.ref)
+                )
+                continue
             log.exception("room message %s failed", type(message).__name__)
             _reply(
                 connection, ErrorMessage(code=4500, detail="internal error; please retry", ref=message.ref)

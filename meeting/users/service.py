@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import TYPE_CHECKING
 
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.exceptions import RedisError
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 ADDRESS_LIMIT_FACTOR = 20
 
 
+log = logging.getLogger("meeting.users")
+
+
 class LoginLimiter:
     """Moving-window limits on login attempts per username and per client address."""
 
@@ -46,13 +51,20 @@ class LoginLimiter:
             else MemoryStorage()
         )
         self._limiter = MovingWindowRateLimiter(storage)
+        # While Redis is away, attempts are limited per process rather than not at all.
+        self._fallback = MovingWindowRateLimiter(MemoryStorage())
         self._per_user = RateLimitItemPerMinute(settings.login_attempts_per_minute)
         self._per_address = RateLimitItemPerMinute(settings.login_attempts_per_minute * ADDRESS_LIMIT_FACTOR)
 
     async def hit(self, username: str, address: str) -> None:
         """Count one attempt; raise RateLimited when either key is over its limit."""
         for limit, key in ((self._per_user, f"user:{username}"), (self._per_address, f"addr:{address}")):
-            if not await self._limiter.hit(limit, key):
+            try:
+                allowed = await self._limiter.hit(limit, key)
+            except (RedisError, OSError) as exc:
+                log.warning("redis unavailable, login attempts limited in this process only: %s", exc)
+                allowed = await self._fallback.hit(limit, key)
+            if not allowed:
                 raise RateLimited("too many login attempts; wait a minute and try again")
 
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
-import subprocess
-import sys
 from typing import TYPE_CHECKING
 
 import httpx
@@ -16,7 +13,8 @@ from meeting.db import create_engine, create_session_factory
 from meeting.settings import Settings
 from meeting.users.models import GlobalRole
 from tests.conftest import MEETING, TEST_DATABASE_URL, TEST_REDIS_URL, Api, _truncate_all
-from tests.rooms.conftest import Server, free_port, join
+from tests.rooms.conftest import Server, join
+from tests.servers import start_server, stop_server
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -29,39 +27,6 @@ pytestmark = [
         reason="needs TEST_DATABASE_URL and TEST_REDIS_URL (CI sets both)",
     ),
 ]
-
-
-async def _start(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Server]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "meeting.cli:app_from_env",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--ws",
-            "websockets-sansio",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    urls = Server(http=f"http://127.0.0.1:{port}", ws=f"ws://127.0.0.1:{port}")
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            try:
-                if (await client.get(f"{urls.http}/health")).status_code == 200:
-                    return process, urls
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    process.kill()
-    raise AssertionError("server process did not start")
 
 
 @pytest.fixture
@@ -78,8 +43,8 @@ async def two_servers(postgres_url: str, tmp_path: Path) -> AsyncIterator[tuple[
         "MEETING_CHANNEL_NAMESPACE": f"test{secrets.token_hex(4)}",
         "MEETING_DATA_DIR": str(tmp_path),
     }
-    first, a = await _start(env)
-    second, b = await _start(env)
+    first, a = await start_server(env)
+    second, b = await start_server(env)
     engine = create_engine(Settings(database_url=postgres_url))
     try:
         async with create_session_factory(engine)() as session, httpx.AsyncClient(base_url=a.http) as client:
@@ -89,8 +54,7 @@ async def two_servers(postgres_url: str, tmp_path: Path) -> AsyncIterator[tuple[
     finally:
         await engine.dispose()
         for process in (first, second):
-            process.terminate()
-            process.wait(10)
+            stop_server(process)
 
 
 async def test_page_turn_and_annotation_cross_processes(two_servers: tuple[Server, Server, Api]) -> None:

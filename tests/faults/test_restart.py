@@ -1,0 +1,155 @@
+"""SIGKILL mid-meeting, restart on the same port: the room is as it was and missed events replay by seq."""
+
+from __future__ import annotations
+
+import secrets
+import signal
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.conftest import build_council
+from tests.faults.conftest import api_for, deployment, migrate
+from tests.rooms.conftest import Socket, join
+from tests.servers import start_server, stop_server
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import Api, Council
+    from tests.rooms.conftest import Server
+
+pytestmark = pytest.mark.slow
+
+KILLS = 3  # the meeting moves on and the process is killed this many times in one test
+WAIT = 15.0  # generous: a loaded 2-core machine
+
+
+async def _acked(sock: Socket, message: dict[str, Any]) -> dict[str, Any]:
+    """Send a room message and wait for its ack: from then on the client counts on it."""
+    ref = secrets.token_hex(4)
+    await sock.send({**message, "ref": ref})
+    while (reply := await sock.recv(WAIT)).get("ref") != ref:
+        pass
+    assert reply["type"] == "ack", reply
+    return reply
+
+
+def _annotation(page: int) -> dict[str, Any]:
+    return {
+        "type": "annotation.add",
+        "id": secrets.token_hex(8),
+        "documentId": 3,
+        "versionId": 4,
+        "page": page,
+        "kind": "highlight",
+        "visibility": "shared",
+        "payload": {"rects": [[0.1, 0.1, 0.2, 0.2]]},
+    }
+
+
+def _room(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The persistent part of a snapshot.
+
+    Leaves out who is connected, clock readings and `seq` (presence changes are sequenced events too).
+    """
+    speakers = {k: v for k, v in snapshot["speakers"].items() if k not in ("elapsedSeconds", "asOf")}
+    return {
+        "meetingStatus": snapshot["meetingStatus"],
+        "activeItem": snapshot["activeItem"],
+        "presenter": snapshot["presenter"],
+        "speakers": speakers,
+        "poll": snapshot["poll"],
+    }
+
+
+async def _state(server: Server, api: Api, council: Council) -> tuple[dict[str, Any], list[str], Any]:
+    """The room snapshot, the saved annotation ids and the open poll, as a fresh tablet sees them."""
+    sock, snapshot = await join(server, api, council.meeting_id, "guest")
+    await sock.close()
+    assert snapshot["type"] == "room.snapshot"
+    listed = await api.ok("GET", f"{council.url}/documents/3/versions/4/annotations", "delegate1")
+    ids = sorted(a["id"] for p in listed["pages"] for a in p["annotations"])
+    poll = await api.ok("GET", f"{council.url}/polls/{snapshot['poll']['id']}", "chair")
+    return _room(snapshot), ids, poll
+
+
+async def test_sigkill_mid_meeting_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    here = deployment(tmp_path)
+    await migrate(here.settings)
+    process, server = await start_server(here.env)
+    port = int(server.http.rsplit(":", 1)[1])
+    try:
+        async with api_for(here.settings, server) as api:
+            council = await build_council(api)
+            item = await api.ok("POST", f"{council.url}/agenda", "secretary", json={"title": "Ngân sách"})
+            for status in ("scheduled", "live"):
+                await api.ok("POST", f"{council.url}/status", "secretary", json={"status": status})
+            for name in ("delegate1", "delegate2"):
+                await api.ok("PUT", f"{council.url}/attendance/me", name, json={"attendance": "in_room"})
+            chair, _ = await join(server, api, council.meeting_id, "chair")
+            await _acked(chair, {"type": "agenda.item", "itemId": item["id"], "status": "active"})
+            poll = await api.ok(
+                "POST",
+                f"{council.url}/polls",
+                "secretary",
+                json={"itemId": item["id"], "question": "Thông qua?"},
+            )
+            await api.ok("POST", f"{council.url}/polls/{poll['id']}/open", "chair")
+
+            for kill in range(KILLS):
+                # delegate2's tablet drops out; the meeting goes on without it, then the server dies.
+                tablet, first = await join(server, api, council.meeting_id, "delegate2")
+                last_seq = first["seq"]
+                await tablet.close()
+                await _acked(chair, {"type": "page.turn", "documentId": 3, "versionId": 4, "page": kill + 2})
+                delegate, _ = await join(server, api, council.meeting_id, "delegate1")
+                await _acked(delegate, _annotation(kill + 2))
+                if kill == 0:
+                    await _acked(delegate, {"type": "speaker.request"})
+                    voted = await api.call(
+                        "POST", f"{council.url}/polls/{poll['id']}/ballots", "delegate1", json={"choice": [0]}
+                    )
+                    assert voted.status_code < 300, voted.text
+                    await _acked(chair, {"type": "speaker.grant"})
+                elif kill == 1:
+                    await _acked(chair, {"type": "speaker.end"})
+                    await _acked(delegate, {"type": "speaker.request"})  # waiting in the queue
+                before = await _state(server, api, council)
+                missed = [m for m in (await _drain(chair)) if m.get("seq", 0) > last_seq]
+                assert {"page.turn", "annotation.add"} <= {m["type"] for m in missed}
+
+                process.send_signal(signal.SIGKILL)
+                process.wait(WAIT)
+                for sock in (chair, delegate):
+                    code, _ = await sock.closed(WAIT)
+                    assert code != 1000  # no clean close from a killed process
+                process, server = await start_server(here.env, port=port)
+
+                after = await _state(server, api, council)
+                assert after == before
+                # The tablet that dropped out catches up on exactly what it missed, in order.
+                tablet, replay = await join(server, api, council.meeting_id, "delegate2", last_seq=last_seq)
+                replayed = [replay]
+                while replayed[-1]["type"] != "room.replayed":
+                    replayed.append(await tablet.recv(WAIT))
+                assert [m["seq"] for m in replayed[:-1]] == list(range(last_seq + 1, replayed[-1]["seq"] + 1))
+                assert replayed[: len(missed)] == missed  # every event sent before the kill, unchanged
+                # After those, only the presence of tablets that joined the restarted server.
+                assert {m["type"] for m in replayed[len(missed) : -1]} <= {"presence.changed"}
+                await tablet.close()
+                chair, _ = await join(server, api, council.meeting_id, "chair", last_seq=replayed[-1]["seq"])
+            snapshot, annotations, open_poll = await _state(server, api, council)
+            assert len(annotations) == KILLS
+            assert open_poll["state"] == "open" and open_poll["cast"] == 1
+            assert snapshot["presenter"]["page"] == KILLS + 1
+            assert [w["userId"] for w in snapshot["speakers"]["waiting"]] == [api.ids["delegate1"]]
+            await chair.close()
+    finally:
+        stop_server(process)
+
+
+async def _drain(sock: Socket) -> list[dict[str, Any]]:
+    """Everything the always-connected chair received so far (the reference log)."""
+    await sock.quiet(0.5)
+    return [m for m in sock.seen if m.get("seq", 0) > 0 and m["type"] != "room.snapshot"]
