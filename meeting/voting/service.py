@@ -435,7 +435,7 @@ def _receipt_hash(poll_id: int, receipt: str) -> str:
 
 
 def _new_receipt() -> str:
-    # 80 random bits, in groups a person can read out: XXXX-XXXX-XXXX-XXXX.
+    # 80 random bits in four groups of four characters, easy for a person to read out.
     code = base64.b32encode(secrets.token_bytes(10)).decode()
     return "-".join(code[i : i + 4] for i in range(0, 16, 4))
 
