@@ -29,13 +29,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("meeting.rooms")
 
-# Application close codes (docs/protocol.md); 1012 "service restart" on shutdown means: reconnect.
+# Application close codes (docs/protocol.md). On shutdown uvicorn itself closes every socket with 1012
+# "service restart" (tests/faults/test_shutdown.py): clients reconnect and resync.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_RESYNC = 4409
 CLOSE_TOO_MANY = 4429
-CLOSE_RESTART = 1012
 
 _PRESENTER_TYPES = ('{"type":"presenter.changed"', '{"type":"page.turn"')
 _REMOVED_TYPE = '{"type":"participant.removed"'
@@ -284,9 +284,3 @@ class Hub:
                         await channels.unsubscribe(subscriber)
                 for task in room.tasks:
                     task.cancel()
-
-    def close_all(self, code: int, reason: str) -> None:
-        """Ask every socket to close (server shutdown): clients reconnect and resync."""
-        for room in self.rooms.values():
-            for connection in room.connections:
-                connection.close(code, reason)
