@@ -121,6 +121,9 @@ def create_app(settings: Settings) -> Litestar:
         try:
             yield
         finally:
+            hub = app.state.get("room_hub")
+            if hub is not None:
+                await hub.close()
             await engine.dispose()
             if broker.redis is not None:
                 await broker.redis.aclose()

@@ -103,12 +103,23 @@ class ResilientRedisBackend(RedisChannelsPubSubBackend):
             log.warning("redis unavailable, unsubscribed locally: %s", exc)
             for channel in channels:
                 self._pub_sub.channels.pop(channel.encode(), None)
+            if not self._pub_sub.channels:
+                self._has_subscribed.clear()
 
     async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
         """The stock stream, restarted after a lost connection until Redis answers again."""
         delay = RECONNECT_MIN_SECONDS
         while True:
             try:
+                await self._has_subscribed.wait()
+                if self._pub_sub.connection is None:
+                    # Every subscription so far was made while Redis was away (the process started
+                    # without it): connect now; redis-py then subscribes all the remembered channels.
+                    channels = [channel.decode() for channel in self._pub_sub.channels]
+                    if not channels:
+                        self._has_subscribed.clear()
+                        continue
+                    await self._pub_sub.subscribe(*channels)
                 async for event in super().stream_events():
                     delay = RECONNECT_MIN_SECONDS
                     yield event

@@ -16,7 +16,6 @@ from meeting.settings import Settings, normalize_database_url
 from tests.conftest import serve_in_process
 
 if TYPE_CHECKING:
-
     import httpx
 
     from tests.conftest import Api

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from redis.exceptions import RedisError
 
-from meeting.rooms.service import load_presenter, user_channel
+from meeting.rooms.presence import Presence
+from meeting.rooms.service import announce_presence, load_presenter, user_channel
 
 if TYPE_CHECKING:
     from litestar.channels import Subscriber
@@ -151,60 +151,6 @@ class Room:
             connection.push(text)
 
 
-class Presence:
-    """Open sockets per user and meeting, across processes when Redis is there."""
-
-    def __init__(self, broker: Broker) -> None:
-        self.broker = broker
-        self.counts: dict[tuple[int, int], int] = {}
-
-    def _key(self, meeting_id: int) -> str:
-        return f"{self.broker.namespace}:presence:{meeting_id}"
-
-    def _local_add(self, meeting_id: int, user_id: int, delta: int) -> int:
-        value = self.counts.get((meeting_id, user_id), 0) + delta
-        if value > 0:
-            self.counts[(meeting_id, user_id)] = value
-        else:
-            self.counts.pop((meeting_id, user_id), None)
-        return value
-
-    async def count(self, meeting_id: int, user_id: int) -> int:
-        """Sockets the user has open in the meeting."""
-        if self.broker.redis is not None:
-            try:
-                value = await self.broker.redis.hget(self._key(meeting_id), str(user_id))
-                return int(value or 0)
-            except (RedisError, OSError) as exc:
-                log.warning("redis unavailable, presence counted in this process only: %s", exc)
-        return self.counts.get((meeting_id, user_id), 0)
-
-    async def add(self, meeting_id: int, user_id: int, delta: int) -> int:
-        """Change the count; returns the new one (this process's own while Redis is away)."""
-        local = self._local_add(meeting_id, user_id, delta)
-        if self.broker.redis is None:
-            return local
-        key = self._key(meeting_id)
-        try:
-            value = int(await self.broker.redis.hincrby(key, str(user_id), delta))
-            if value <= 0:
-                await self.broker.redis.hdel(key, str(user_id))
-        except (RedisError, OSError) as exc:  # joining and leaving go on; presence is only a hint
-            log.warning("redis unavailable, presence counted in this process only: %s", exc)
-            return local
-        return value
-
-    async def connected(self, meeting_id: int) -> set[int]:
-        """Users with at least one open socket in the meeting."""
-        if self.broker.redis is not None:
-            try:
-                values = await self.broker.redis.hgetall(self._key(meeting_id))
-                return {int(k) for k, v in values.items() if int(v) > 0}
-            except (RedisError, OSError) as exc:
-                log.warning("redis unavailable, presence counted in this process only: %s", exc)
-        return {u for (m, u), n in self.counts.items() if m == meeting_id and n > 0}
-
-
 class Hub:
     """Every room socket of this process."""
 
@@ -215,7 +161,7 @@ class Hub:
         self.broker = broker
         self.session_factory = session_factory
         self.rooms: dict[int, Room] = {}
-        self.presence = Presence(broker)
+        self.presence = Presence(broker, on_gone=self._announce_gone)
         self._lock = asyncio.Lock()
         self._users_task: asyncio.Task[None] | None = None
 
@@ -228,6 +174,14 @@ class Hub:
                     log.exception("could not deliver an event")
         except asyncio.CancelledError:
             raise
+
+    async def _announce_gone(self, meeting_id: int, user_id: int) -> None:
+        async with self.session_factory() as session:
+            await announce_presence(session, self.broker, meeting_id, user_id, False)
+
+    async def close(self) -> None:
+        """Leave the shared presence count (the app is shutting down)."""
+        await self.presence.close()
 
     def _on_sessions_ended(self, payload: bytes) -> None:
         ended = msgspec.json.decode(payload, type=_SessionsEnded)

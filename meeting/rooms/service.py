@@ -202,12 +202,14 @@ async def add_annotation(
     meeting_id = access.meeting.id
     if len(_encoder.encode(msg.payload)) > 32 * 1024:
         raise InvalidInput("the annotation's payload is over 32 KiB")
+    # Lock first: the same annotation may arrive twice at once (a reconnecting tablet's old and new
+    # socket); the second must find the first's row, not collide with it.
+    await _lock(session, meeting_id)
     existing = await session.get(Annotation, msg.id)
     if existing is not None:
         if existing.author_id != access.user.id or existing.meeting_id != meeting_id:
             raise InvalidInput(f"annotation id {msg.id!r} is taken; generate a new one")
         return AnnotationRead.of(existing)
-    await _lock(session, meeting_id)
     now = utcnow()
     row = Annotation(
         id=msg.id,

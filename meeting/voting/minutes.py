@@ -60,6 +60,7 @@ ROLE_LABELS = {
     ParticipantRole.guest: "Khách mời",
 }
 
+
 @dataclass
 class ItemMinutes:
     """One agenda item as the minutes show it."""

@@ -16,6 +16,7 @@ from meeting.db import create_engine, create_session_factory
 from meeting.migrations import upgrade
 from meeting.settings import Settings
 from meeting.users.models import GlobalRole
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, _truncate_all
 from tests.rooms.conftest import RoomApi
 
 if TYPE_CHECKING:
@@ -33,6 +34,18 @@ class Deployment:
 
     env: dict[str, str]
     settings: Settings
+
+
+@pytest.fixture(params=["embedded"] + (["postgresql+redis"] if TEST_DATABASE_URL and TEST_REDIS_URL else []))
+def backend(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Extra environment for `deployment`: the embedded default, or production's PostgreSQL and Redis
+    (this run's own emptied database; the deployment's own channel and key namespace)."""
+    if request.param == "embedded":
+        return {}
+    postgres_url: str = request.getfixturevalue("postgres_url")
+    asyncio.run(_truncate_all(postgres_url))
+    assert TEST_REDIS_URL is not None
+    return {"DATABASE_URL": postgres_url, "REDIS_URL": TEST_REDIS_URL}
 
 
 def deployment(tmp_path: Path, **extra: str) -> Deployment:

@@ -132,3 +132,48 @@ async def test_redis_outage_degrades_then_fan_out_recovers(tmp_path: Path) -> No
     text = log_path.read_text()
     assert "redis pub/sub connection lost" in text  # the outage is in the log, in plain words
     assert text.count("Traceback") < 20, text[-3000:]  # not a tight loop of crashes
+
+
+async def test_server_started_while_redis_is_down_serves_then_fans_out_once_it_is_up(tmp_path: Path) -> None:
+    redis_port = free_port()
+    here = deployment(tmp_path, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
+    await migrate(here.settings)
+    process, server = await start_server(here.env)
+    redis: subprocess.Popen[bytes] | None = None
+    try:
+        async with api_for(here.settings, server) as api, httpx.AsyncClient(base_url=server.http) as http:
+            health = await http.get("/health")
+            assert (health.status_code, health.json()["broker"]) == (200, "down")
+            login = await http.post("/api/auth/login", json={"username": "admin", "password": PASSWORD})
+            assert login.status_code in (200, 401), login.text  # answered, whatever the password
+            council = await build_council(api)
+            chair, _ = await join(server, api, council.meeting_id, "chair")
+            delegate, snapshot = await join(server, api, council.meeting_id, "delegate1")
+            assert snapshot["type"] == "room.snapshot"
+            await _turn(chair, 2)
+
+            redis = start_redis(redis_port, tmp_path)
+
+            async def broker_up() -> bool:
+                return bool((await http.get("/health")).json()["broker"] == "up")
+
+            await _until(broker_up, "broker up")
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + WAIT
+            page = 3
+            while True:
+                await _turn(chair, page)
+                try:
+                    while (await delegate.until("page.turn", 2.0))["presenter"]["page"] != page:
+                        pass
+                    break
+                except TimeoutError:
+                    assert loop.time() < deadline, "fan-out did not start once Redis came up"
+                    page += 1
+            for sock in (chair, delegate):
+                await sock.close()
+    finally:
+        stop_server(process)
+        if redis is not None:
+            redis.terminate()
+            redis.wait(WAIT)

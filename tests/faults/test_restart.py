@@ -74,8 +74,10 @@ async def _state(server: Server, api: Api, council: Council) -> tuple[dict[str, 
     return _room(snapshot), ids, poll
 
 
-async def test_sigkill_mid_meeting_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    here = deployment(tmp_path)
+async def test_sigkill_mid_meeting_loses_nothing_acknowledged(
+    tmp_path: Path, backend: dict[str, str]
+) -> None:
+    here = deployment(tmp_path, **backend)
     await migrate(here.settings)
     process, server = await start_server(here.env)
     port = int(server.http.rsplit(":", 1)[1])

@@ -23,8 +23,10 @@ pytestmark = pytest.mark.slow
 EXIT_SECONDS = 15.0  # uvicorn's graceful timeout is 10 s
 
 
-async def test_sigterm_closes_sockets_with_1012_and_exits_after_in_flight_writes(tmp_path: Path) -> None:
-    here = deployment(tmp_path)
+async def test_sigterm_closes_sockets_with_1012_and_exits_after_in_flight_writes(
+    tmp_path: Path, backend: dict[str, str]
+) -> None:
+    here = deployment(tmp_path, **backend)
     await migrate(here.settings)
     process, server = await start_server(here.env)
     try:

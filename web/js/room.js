@@ -22,6 +22,11 @@ export class Room {
     this.refCounter = 0;
     this.waiting = new Map(); // ref -> {resolve, reject, message}
     this.outbox = []; // messages to resend after a reconnect (kept until acked)
+    // The browser knows before any heartbeat when the tablet loses its network, and when it is back.
+    this.onOffline = () => this.drop("no network");
+    this.onOnline = () => this.reconnectNow();
+    addEventListener("offline", this.onOffline);
+    addEventListener("online", this.onOnline);
     this.connect();
   }
 
@@ -93,12 +98,32 @@ export class Room {
 
   ping() {
     if (this.ws?.readyState !== WebSocket.OPEN) return;
+    const ws = this.ws;
     const sentAt = Date.now();
-    this.ws.send(JSON.stringify({ type: "ping" }));
+    ws.send(JSON.stringify({ type: "ping" }));
     // A socket that hears nothing back is dead even if the browser has not noticed (Wi-Fi roaming).
     setTimeout(() => {
-      if (this.ws?.readyState === WebSocket.OPEN && (this.lastHeard || 0) < sentAt) this.ws.close(4000, "no pong");
+      if (ws === this.ws && ws.readyState === WebSocket.OPEN && (this.lastHeard || 0) < sentAt) this.drop("no pong");
     }, PONG_TIMEOUT_MS);
+  }
+
+  /** Give up on the current socket and reconnect without waiting for its close: with no network the
+   * closing handshake cannot finish, and the browser may keep such a socket "closing" until the network is back. */
+  drop(reason) {
+    const ws = this.ws;
+    if (!ws || ws.readyState > WebSocket.OPEN) return; // already closing: its onclose decides
+    ws.onmessage = null; // frames it still delivers later are replayed on the new socket, in order
+    ws.onclose = null;
+    ws.close(4000, reason);
+    this.closedBy(ws, 4000);
+  }
+
+  /** The network is back: try now rather than at the end of the back-off. */
+  reconnectNow() {
+    if (this.closed || this.ws?.readyState === WebSocket.OPEN || this.ws?.readyState === WebSocket.CONNECTING) return;
+    clearTimeout(this.retry);
+    this.attempt = 0;
+    this.connect();
   }
 
   closedBy(ws, code) {
@@ -115,7 +140,8 @@ export class Room {
     // Back off with jitter so a room full of tablets does not reconnect in the same instant.
     const delay = Math.min(5000, 400 * 2 ** this.attempt) * (0.6 + Math.random() * 0.8);
     this.attempt += 1;
-    setTimeout(() => this.connect(), delay);
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => this.connect(), delay);
   }
 
   /** Send a message; resolves with the ack's result. `keep`: resend after a reconnect until acked;
@@ -148,6 +174,9 @@ export class Room {
   close() {
     this.closed = true;
     clearInterval(this.heartbeat);
+    clearTimeout(this.retry);
+    removeEventListener("offline", this.onOffline);
+    removeEventListener("online", this.onOnline);
     connection.socket(null);
     this.ws?.close(1000);
   }

@@ -189,7 +189,8 @@ export function liveScreen(shell, { id }, { navigate }) {
   }
 
   function applySnapshot(snap) {
-    if (s.snapshot) {
+    const again = Boolean(s.snapshot);
+    if (again) {
       // A fresh snapshot after a long absence: what it does not carry may have changed too.
       Promise.all([
         api("GET", `/api/meetings/${id}/agenda/`).then((items) => (s.items = items)),
@@ -208,6 +209,8 @@ export function liveScreen(shell, { id }, { navigate }) {
     setSpeakers(snap.speakers);
     refreshPolls();
     renderAll();
+    // A snapshot carries no annotations either: shared ones added or erased meanwhile are only in the list.
+    if (again) reloadAnnotations();
   }
 
   function applyEvent(ev) {
@@ -396,7 +399,8 @@ export function liveScreen(shell, { id }, { navigate }) {
     if (!doc) return;
     try {
       const res = await api("GET", `/api/meetings/${id}/documents/${doc.id}/versions/${doc.version.id}/annotations`);
-      if (s.viewDoc !== doc) return;
+      // Still the same document version? (Each page turn makes a new `viewDoc` object for it.)
+      if (s.viewDoc?.id !== doc.id || s.viewDoc.version.id !== doc.version.id) return;
       viewer.setAnnotations(res.pages.flatMap((p) => p.annotations));
       // What was drawn while away stays on screen until the server acknowledges it.
       for (const pending of s.pendingAnnotations?.values() || []) viewer.applyAnnotation(pending);
