@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from meeting.agenda import AgendaController, MeetingController, ParticipantController
 from meeting.broker import Broker
-from meeting.db import create_engine, create_session_factory, provide_db_session
+from meeting.db import close_sessions_middleware, create_engine, create_session_factory, provide_db_session
 from meeting.docs import DocsPlugin, DocumentController
 from meeting.errors import EXCEPTION_HANDLERS
 from meeting.rooms import AnnotationController, room_socket
@@ -160,7 +160,7 @@ def create_app(settings: Settings) -> Litestar:
             "broker": Provide(provide_broker, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[access_log_middleware],
+        middleware=[access_log_middleware, close_sessions_middleware],
         cors_config=CORSConfig(allow_origins=list(settings.allowed_origins))
         if settings.allowed_origins
         else None,

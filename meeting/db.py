@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.types import Scope  # at runtime: Litestar reads dependency signatures
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
+    from litestar.types import ASGIApp, Receive, Send
 
     from meeting.settings import Settings
 
@@ -97,11 +98,31 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
-    """Litestar dependency: one session per request, rolled back unless a service committed."""
+_SESSIONS = "meeting.db_sessions"  # the request scope's list of sessions to close
+
+
+async def provide_db_session(state: State, scope: Scope) -> AsyncSession:
+    """Litestar dependency: one session per request, closed by `close_sessions_middleware`.
+
+    Not a generator dependency: when a later dependency of the same request fails (401, 403, 404 from
+    the access checks), Litestar never runs a generator's cleanup, and its session would keep a pooled
+    connection until the garbage collector found it.
+    """
     factory: async_sessionmaker[AsyncSession] = state.session_factory
-    async with factory() as session:
+    session = factory()
+    scope.setdefault(_SESSIONS, []).append(session)  # type: ignore[misc]  # our own scope key
+    return session
+
+
+def close_sessions_middleware(app: ASGIApp) -> ASGIApp:
+    """Close the request's sessions once it is answered, whatever happened: anything a service did not
+    commit is rolled back, and the connection goes back to the pool."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            yield session
+            await app(scope, receive, send)
         finally:
-            await session.rollback()
+            for session in scope.pop(_SESSIONS, ()):  # type: ignore[misc]  # our own scope key
+                await session.close()
+
+    return middleware

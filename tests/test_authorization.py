@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from litestar import Litestar
+
     from tests.conftest import Council
 
 ROLES = ["admin", "secretary", "chair", "delegate1", "guest", "outsider", None]
@@ -190,3 +192,15 @@ async def test_each_role_is_allowed_or_refused(council: Council, rule: Rule) -> 
                 await api.ok("GET", f"{council.url}/participants", "secretary"),
             )
             assert after == snapshot, f"{rule.name} refused for {role} but changed stored data"
+
+
+async def test_refused_requests_give_their_database_connection_back(council: Council, app: Litestar) -> None:
+    # The session is made before the access check refuses: it must be closed all the same, at once,
+    # not whenever the garbage collector finds it.
+    pool = app.state.engine.pool
+    api = council.api
+    for who, expected in (("outsider", 404), ("guest", 403), (None, 401), ("delegate1", 200)):
+        method = "GET" if expected != 403 else "POST"
+        response = await api.call(method, f"{council.url}/agenda", who, json={"title": "x"})
+        assert response.status_code == expected, (who, response.text)
+        assert pool.checkedout() == 0, (who, expected)
