@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from meeting.rooms.presence import Presence
-from meeting.rooms.service import announce_presence, load_presenter, user_channel
+from meeting.rooms.service import (
+    announce_presence,
+    current_seq,
+    events_after,
+    load_presenter,
+    user_channel,
+)
 
 if TYPE_CHECKING:
     from litestar.channels import Subscriber
@@ -39,6 +45,17 @@ CLOSE_TOO_MANY = 4429
 
 _PRESENTER_TYPES = ('{"type":"presenter.changed"', '{"type":"page.turn"')
 _REMOVED_TYPE = '{"type":"participant.removed"'
+
+
+# A missing seq is usually just a publication a moment behind the next one; read the log after this.
+GAP_WAIT_SECONDS = 0.25
+
+
+class _Seq(msgspec.Struct):
+    seq: int = 0
+
+
+_seq_decoder = msgspec.json.Decoder(_Seq)
 
 
 class _Typed(msgspec.Struct):
@@ -130,6 +147,11 @@ class Room:
     subscriber: Subscriber | None = None
     user_subscribers: dict[int, Subscriber] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Sequenced events go out in seq order: two writers commit in seq order but may publish the other
+    # way round, and a tablet drops any event not above the last seq it applied.
+    next_seq: int = 1
+    held: dict[int, bytes] = field(default_factory=dict)  # arrived early, waiting for the ones before
+    gap_filler: asyncio.Task[None] | None = None
 
     def deliver(self, payload: bytes) -> None:
         """Offer one event to every connection; decoded once for all of them."""
@@ -149,6 +171,18 @@ class Room:
         text = payload.decode()
         for connection in self.by_user.get(user_id, ()):
             connection.push(text)
+
+
+def seq_of(payload: bytes | str) -> int:
+    """An event's seq (0 for the unsequenced ones), without decoding the rest of it."""
+    return _seq_decoder.decode(payload).seq
+
+
+def _release(room: Room) -> None:
+    """Deliver the held events that are next in line."""
+    while (payload := room.held.pop(room.next_seq, None)) is not None:
+        room.next_seq += 1
+        room.deliver(payload)
 
 
 class Hub:
@@ -174,6 +208,46 @@ class Hub:
                     log.exception("could not deliver an event")
         except asyncio.CancelledError:
             raise
+
+    def _in_order(self, room: Room, payload: bytes) -> None:
+        """Deliver a meeting event, holding a sequenced one until those before it went out."""
+        seq = seq_of(payload)
+        if seq == 0:  # not sequenced (the pointer): nothing to wait for
+            room.deliver(payload)
+            return
+        if seq < room.next_seq:
+            return  # out already: the gap filler read it from the log before its publication came
+        room.held[seq] = payload
+        _release(room)
+        if room.held and (room.gap_filler is None or room.gap_filler.done()):
+            room.gap_filler = asyncio.create_task(self._fill_gap(room))
+
+    async def _fill_gap(self, room: Room) -> None:
+        """A missing event's publication is late or lost (a Redis outage): read it from the event log.
+
+        It is always there: a later seq commits only after the earlier one did (the sequence row lock).
+        """
+        await asyncio.sleep(GAP_WAIT_SECONDS)
+        while room.held:
+            first_held = min(room.held)
+            try:
+                async with self.session_factory() as session:
+                    missing = await events_after(
+                        session, room.meeting_id, room.next_seq - 1, self.settings.room_event_retention
+                    )
+            except Exception:  # the database is away: keep holding, try again
+                log.exception("could not read missed events of meeting %d", room.meeting_id)
+                await asyncio.sleep(GAP_WAIT_SECONDS * 5)
+                continue
+            if missing is None:  # no longer kept: every tablet here starts over from a snapshot
+                log.warning("meeting %d: events from %d are gone", room.meeting_id, room.next_seq)
+                for connection in list(room.connections):
+                    connection.close(CLOSE_RESYNC, "events were missed; reconnect with lastSeq")
+                room.next_seq = first_held
+            else:
+                for payload in missing[: first_held - room.next_seq]:
+                    room.held.setdefault(seq_of(payload), payload)
+            _release(room)
 
     async def _announce_gone(self, meeting_id: int, user_id: int) -> None:
         async with self.session_factory() as session:
@@ -203,7 +277,13 @@ class Hub:
                 async with self.session_factory() as session:
                     room.presenter_id = (await load_presenter(session, room.meeting_id)).user_id
                 room.subscriber = await channels.subscribe([self.broker.meeting_channel(room.meeting_id)])
-                room.tasks.append(asyncio.create_task(self._pump(room.subscriber, room.deliver)))
+                # Read after subscribing: every later event is then either published to us or, if its
+                # publication is lost, in the event log for the gap filler.
+                async with self.session_factory() as session:
+                    room.next_seq = await current_seq(session, room.meeting_id) + 1
+                room.tasks.append(
+                    asyncio.create_task(self._pump(room.subscriber, lambda p, r=room: self._in_order(r, p)))
+                )
                 self.rooms[room.meeting_id] = room
             user_id = connection.user_id
             if user_id not in room.user_subscribers:
@@ -236,5 +316,6 @@ class Hub:
                 for subscriber in [room.subscriber, *room.user_subscribers.values()]:
                     if subscriber is not None:
                         await channels.unsubscribe(subscriber)
-                for task in room.tasks:
-                    task.cancel()
+                for task in [*room.tasks, room.gap_filler]:
+                    if task is not None:
+                        task.cancel()

@@ -481,9 +481,7 @@ async def build_snapshot(
     """The room's whole state for one user."""
     meeting_id = access.meeting.id
     # Seq first: an event committed meanwhile is replayed on top; every event sets state idempotently.
-    seq = (
-        await session.scalar(select(RoomSequence.last_seq).where(RoomSequence.meeting_id == meeting_id)) or 0
-    )
+    seq = await current_seq(session, meeting_id)
     participants = (
         await session.scalars(
             select(Participant).where(Participant.meeting_id == meeting_id).order_by(Participant.id)
@@ -520,13 +518,18 @@ async def build_snapshot(
 # ---------------------------------------------------------------------------------------------- replay
 
 
+async def current_seq(session: AsyncSession, meeting_id: int) -> int:
+    """The meeting's last handed-out event sequence number (0 before the first event)."""
+    return (
+        await session.scalar(select(RoomSequence.last_seq).where(RoomSequence.meeting_id == meeting_id)) or 0
+    )
+
+
 async def events_after(
     session: AsyncSession, meeting_id: int, last_seq: int, limit: int
 ) -> list[bytes] | None:
     """The logged events after `last_seq`, in order; None when some are no longer kept (send a snapshot)."""
-    current = (
-        await session.scalar(select(RoomSequence.last_seq).where(RoomSequence.meeting_id == meeting_id)) or 0
-    )
+    current = await current_seq(session, meeting_id)
     if last_seq > current:
         return None  # the client saw a different history (a restored database): start over
     if last_seq == current:
@@ -544,9 +547,7 @@ async def events_after(
 
 async def prune_events(session: AsyncSession, meeting_id: int, keep: int) -> None:
     """Forget all but the newest `keep` events of a meeting; older reconnects get a snapshot instead."""
-    current = (
-        await session.scalar(select(RoomSequence.last_seq).where(RoomSequence.meeting_id == meeting_id)) or 0
-    )
+    current = await current_seq(session, meeting_id)
     if current > keep:
         await session.execute(
             delete(RoomEvent).where(RoomEvent.meeting_id == meeting_id, RoomEvent.seq <= current - keep)

@@ -30,6 +30,7 @@ from meeting.rooms.hub import (
     Connection,
     Hub,
     Room,
+    seq_of,
 )
 from meeting.rooms.schemas import (
     Ack,
@@ -72,10 +73,6 @@ CLOSE_DATABASE_DOWN = 4503  # error code (docs/protocol.md): nothing was saved, 
 POINTER_INTERVAL_SECONDS = 1 / 30  # 30 positions a second look smooth; more only loads the room
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(ClientMessage)
-
-
-class _Seq(msgspec.Struct):
-    seq: int = 0
 
 
 def hub_of(app_state: State) -> Hub:
@@ -215,7 +212,7 @@ async def _catch_up(hub: Hub, connection: Connection, last_seq: int | None) -> N
     connection.outbox.items.clear()
     for text in queued:
         if not state.is_ephemeral(text):
-            seq = msgspec.json.decode(text, type=_Seq).seq
+            seq = seq_of(text)
             if 0 < seq <= upto:
                 continue
         connection.outbox.items.append(text)
