@@ -27,7 +27,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
@@ -196,8 +196,10 @@ def project_env(settings: Any, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-async def start_project(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str, int]:
-    """One uvicorn process serving the project, as `meeting serve` does."""
+async def start_project(
+    env: dict[str, str], log: IO[bytes] | None = None
+) -> tuple[subprocess.Popen[bytes], str, int]:
+    """One uvicorn process serving the project, as `meeting serve` does; its output to `log` if given."""
     port = free_port()
     command = [
         sys.executable,
@@ -219,7 +221,7 @@ async def start_project(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], s
         "--backlog",
         "4096",
     ]
-    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
     await _wait_http(f"http://127.0.0.1:{port}/health")
     return process, f"ws://127.0.0.1:{port}", process.pid
 

@@ -7,6 +7,7 @@ Every function takes paths and plain values and returns plain values, so calls c
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import unicodedata
 from collections import OrderedDict
@@ -23,6 +24,7 @@ pymupdf.TOOLS.mupdf_display_warnings(False)
 IMAGE_PAGE_WIDTH = 595.0
 # Pixels a rendered page may have at most: 2048 px wide at the aspect ratio of a long A-series page, ×2.
 MAX_RENDER_PIXELS = 2048 * 2896 * 2
+COLOUR_CHECK_WIDTH = 160  # px: a red seal or a blue logo still shows at this size
 # libjpeg's default, which pdftoppm uses too: text stays crisp at tablet widths.
 JPEG_QUALITY = 75
 
@@ -113,10 +115,16 @@ def render_page(path: str, number: int, width: int, fmt: str, out_path: str) -> 
     # A very tall page at tablet width could need gigabytes; cap the pixels, not the width.
     if rect.width * rect.height * scale * scale > MAX_RENDER_PIXELS:
         scale = (MAX_RENDER_PIXELS / (rect.width * rect.height)) ** 0.5
-    pixmap = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
+    # Interpret the page once; rasterise it twice: a glance in colour, then the real size.
+    display_list = page.get_displaylist()
+    # Most council papers are black on white: MuPDF rasterises those in grey ~4× faster than in RGB and
+    # the grey JPEG is smaller and faster to encode. A stamp, a logo or a photo keeps its colours.
+    mode = "L" if _is_grey(display_list, rect) else "RGB"
+    colorspace = pymupdf.csGRAY if mode == "L" else pymupdf.csRGB
+    pixmap = display_list.get_pixmap(matrix=pymupdf.Matrix(scale, scale), colorspace=colorspace, alpha=False)
     # samples_mv: a view of MuPDF's buffer, no copy of the ~7 MB of pixels.
     image = Image.frombuffer(
-        "RGB", (pixmap.width, pixmap.height), pixmap.samples_mv, "raw", "RGB", pixmap.stride, 1
+        mode, (pixmap.width, pixmap.height), pixmap.samples_mv, "raw", mode, pixmap.stride, 1
     )
     temporary = f"{out_path}.{os.getpid()}.tmp"
     if fmt == "jpeg":
@@ -132,29 +140,65 @@ def render_page(path: str, number: int, width: int, fmt: str, out_path: str) -> 
     return size
 
 
+def _is_grey(display_list: Any, rect: Any) -> bool:
+    """Whether the page shows no colour at all, judged on a small RGB rendering of it (cheap: the page
+    is already interpreted; anti-aliased colour still tints the pixels it touches)."""
+    scale = COLOUR_CHECK_WIDTH / rect.width
+    glance = display_list.get_pixmap(
+        matrix=pymupdf.Matrix(scale, scale), colorspace=pymupdf.csRGB, alpha=False
+    )
+    samples: bytes = glance.samples
+    return samples[0::3] == samples[1::3] == samples[2::3]
+
+
 def _font() -> pymupdf.Font:
     # Noto Sans from pymupdf-fonts covers Vietnamese; MuPDF's base-14 Helvetica does not.
     return pymupdf.Font("notos")
 
 
+def _fitting(font: pymupdf.Font, text: str, width: float, size: float) -> float:
+    """`size`, or less where the text would be wider: a long name or meeting title must stay on the page."""
+    length = font.text_length(text, fontsize=size)
+    return size if length <= width else max(1.0, size * max(width, 1.0) / length)
+
+
 def watermark(path: str, out_path: str, stamp: str, footer: str) -> None:
-    """Copy the PDF with `stamp` across every page and `footer` along its bottom edge."""
+    """Copy the PDF with `stamp` across every page and `footer` along its bottom edge, as a reader sees it."""
     font = _font()
     with pymupdf.open(path, filetype="pdf") as document:
+        # A resource name no page uses yet: insert_font would reuse an existing one (a subset "notos"
+        # from our own generator, say), and the glyphs missing from it would print as blanks.
+        used = {info[4] for number in range(document.page_count) for info in document.get_page_fonts(number)}
+        name = next(f"stamp{n}" for n in itertools.count() if f"stamp{n}" not in used)
         for page in document:
+            # `page.rect` is the page as displayed (cropbox, then /Rotate); text is written in unrotated
+            # page space, so every point is derotated and the text turned by the page's rotation.
+            # (TextWriter mishandles /Rotate and cropbox offsets: it stamped sideways or off the page.)
             rect = page.rect
+            derotate = page.derotation_matrix
             size = max(10.0, min(rect.width, rect.height) / 28)
-            diagonal = pymupdf.TextWriter(rect, color=(0.75, 0.1, 0.1))
+            page.insert_font(fontname=name, fontbuffer=font.buffer)
             length = font.text_length(stamp, fontsize=size)
-            start = pymupdf.Point((rect.width - length) / 2, rect.height / 2)
-            diagonal.append(start, stamp, font=font, fontsize=size)
             centre = pymupdf.Point(rect.width / 2, rect.height / 2)
-            diagonal.write_text(page, opacity=0.28, morph=(centre, pymupdf.Matrix(35)), overlay=True)
-            bottom = pymupdf.TextWriter(rect, color=(0.5, 0.1, 0.1))
-            bottom.append(
-                pymupdf.Point(18, rect.height - 10), footer, font=font, fontsize=max(6.0, size / 2.2)
+            page.insert_text(
+                pymupdf.Point((rect.width - length) / 2, rect.height / 2) * derotate,
+                stamp,
+                fontname=name,
+                fontsize=size,
+                rotate=page.rotation,
+                morph=(centre * derotate, pymupdf.Matrix(35)),
+                color=(0.75, 0.1, 0.1),
+                fill_opacity=0.28,
             )
-            bottom.write_text(page, opacity=0.8, overlay=True)
+            page.insert_text(
+                pymupdf.Point(18, rect.height - 10) * derotate,
+                footer,
+                fontname=name,
+                fontsize=_fitting(font, footer, rect.width - 36, max(6.0, size / 2.2)),
+                rotate=page.rotation,
+                color=(0.5, 0.1, 0.1),
+                fill_opacity=0.8,
+            )
         document.save(out_path, garbage=1, deflate=True)
 
 

@@ -1,4 +1,4 @@
-"""Wires the documents runtime into an app: state, worker warm-up, background rendering shutdown."""
+"""Wires the documents runtime into an app: state, worker warm-up, resumed rendering, its shutdown."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ class DocsPlugin(InitPluginProtocol):
         @asynccontextmanager
         async def lifespan(_: Litestar) -> AsyncIterator[None]:
             await runtime.pool.warm_up()
+            runtime.resume()  # in the background: startup does not wait for old documents
             try:
                 yield
             finally:

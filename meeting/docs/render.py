@@ -6,17 +6,18 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from meeting.docs.models import DocumentVersion
+from meeting.docs.models import Document, DocumentVersion
 from meeting.docs.schemas import DEFAULT_WIDTH, RENDER_WIDTHS, DocumentRenderProgress
 from meeting.docs.storage import BlobStore
 from meeting.docs.worker import WorkerFailed, WorkerPool, pool_for
 from meeting.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
     from pathlib import Path
 
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from meeting.settings import Settings
 
 log = logging.getLogger("meeting.docs.render")
+_T = TypeVar("_T")
 
 # At most ~2 progress events per second per document: tablets need the trend, not every page.
 PROGRESS_INTERVAL = 0.5
@@ -57,6 +59,7 @@ class DocsRuntime:
         self.pool: WorkerPool = pool_for(settings)
         self._inflight: dict[Path, asyncio.Future[None]] = {}
         self._jobs: set[asyncio.Task[Any]] = set()
+        self._queries: set[asyncio.Task[Any]] = set()
 
     @property
     def image_format(self) -> str:
@@ -103,11 +106,65 @@ class DocsRuntime:
         self, meeting_id: int, document_id: int, version_id: int, sha256: str, page_count: int
     ) -> None:
         """Render a new version in the background: page 1 first, then the rest on every worker."""
-        task = asyncio.get_running_loop().create_task(
-            self.render_version(meeting_id, document_id, version_id, sha256, page_count)
-        )
+        self._background(self.render_version(meeting_id, document_id, version_id, sha256, page_count))
+
+    def resume(self) -> None:
+        """Finish in the background the renders that a stop or a crash cut short, oldest version first."""
+        self._background(self._resume())
+
+    def _background(self, job: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(job)
         self._jobs.add(task)
         task.add_done_callback(self._jobs.discard)
+
+    async def _unstoppable(self, query: Coroutine[Any, Any, _T]) -> _T:
+        # Shutdown cancels background renders; a database call cancelled half-way leaves its connection
+        # neither returned nor closed, so the call runs on in a task of its own that `close` waits for.
+        task = asyncio.get_running_loop().create_task(query)
+        self._queries.add(task)
+        task.add_done_callback(self._queries.discard)
+        return await asyncio.shield(task)
+
+    async def _resume(self) -> None:
+        if self.session_factory is None:
+            return
+        rows = await self._unstoppable(self._unfinished(self.session_factory))
+        if rows:
+            log.info("resuming the page rendering of %d document versions", len(rows))
+        for meeting_id, document_id, version_id, sha256, page_count in rows:
+            if not self.store.blob_path(sha256).exists():
+                log.warning("version %s: its file %s is missing; not rendering it", version_id, sha256)
+                continue
+            await self.render_version(meeting_id, document_id, version_id, sha256, page_count)
+
+    async def _unfinished(
+        self, session_factory: async_sessionmaker[AsyncSession]
+    ) -> list[tuple[int, int, int, str, int]]:
+        # `rendered_pages` is written as pages finish, so a version short of its page count was cut off
+        # (or has pages that failed, which are tried once more). Pages already cached are skipped.
+        try:
+            async with session_factory() as session:
+                rows = (
+                    await session.execute(
+                        select(
+                            Document.meeting_id,
+                            Document.id,
+                            DocumentVersion.id,
+                            DocumentVersion.sha256,
+                            DocumentVersion.page_count,
+                        )
+                        .join(Document, Document.id == DocumentVersion.document_id)
+                        .where(
+                            DocumentVersion.rendered_pages < DocumentVersion.page_count,
+                            Document.deleted_at.is_(None),
+                        )
+                        .order_by(DocumentVersion.id)
+                    )
+                ).all()
+        except Exception:  # the database may be down at startup: pages are still rendered on demand
+            log.exception("could not look for unfinished page renders")
+            return []
+        return [(row[0], row[1], row[2], row[3], row[4]) for row in rows]
 
     async def render_version(
         self,
@@ -154,13 +211,31 @@ class DocsRuntime:
     ) -> None:
         if self.session_factory is None:
             return
+        await self._unstoppable(
+            self._record(self.session_factory, meeting_id, document_id, version_id, count, rendered)
+        )
+
+    async def _record(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        meeting_id: int,
+        document_id: int,
+        version_id: int,
+        count: int,
+        rendered: int,
+    ) -> None:
         try:
-            async with self.session_factory() as session:
-                await session.execute(
+            async with session_factory() as session:
+                advanced = await session.scalar(
                     update(DocumentVersion)
                     .where(DocumentVersion.id == version_id, DocumentVersion.rendered_pages < rendered)
                     .values(rendered_pages=rendered)
+                    .returning(DocumentVersion.id)
                 )
+                if advanced is None:
+                    # No step forward (a resumed render counts from zero again): tablets never see
+                    # progress go back.
+                    return
                 event = DocumentRenderProgress(
                     document_id=document_id, version_id=version_id, page_count=count, rendered_pages=rendered
                 )
@@ -183,3 +258,4 @@ class DocsRuntime:
         for task in list(self._jobs):
             with contextlib.suppress(BaseException):
                 await task
+        await asyncio.gather(*list(self._queries), return_exceptions=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -78,3 +79,72 @@ async def test_older_version_can_be_downloaded(council: Council, document: dict[
         "GET", f"{council.url}/documents/{document['id']}/download", "delegate2", params={"version": old}
     )
     assert pymupdf.open(stream=response.content, filetype="pdf").page_count == 3
+
+
+# Every /Rotate on a plain page, on one whose mediabox does not start at 0,0, and on one with a cropbox.
+ROTATED = [
+    (rotation, box) for box in ("plain", "mediabox offset", "cropbox") for rotation in (0, 90, 180, 270)
+]
+
+
+def rotated_pdf() -> bytes:
+    """One page per case of ROTATED, each with a line of body text."""
+    document = pymupdf.open()
+    for rotation, box in ROTATED:
+        page = document.new_page(width=595, height=842)
+        page.insert_text((120, 140), f"Trang xoay {rotation} độ, {box}", fontsize=14)
+        if box == "mediabox offset":
+            page.set_mediabox(pymupdf.Rect(100, 50, 695, 892))
+        elif box == "cropbox":
+            page.set_cropbox(pymupdf.Rect(60, 40, 500, 700))
+        page.set_rotation(rotation)
+    data = bytes(document.tobytes(garbage=1, deflate=True))
+    document.close()
+    return data
+
+
+def displayed_line(page: pymupdf.Page, words: str) -> tuple[pymupdf.Point, pymupdf.Rect]:
+    """The direction and box of the text line holding `words`, as a reader sees the page (rotated)."""
+    turn = page.rotation_matrix  # extraction reports unrotated coordinates
+    for block in page.get_text("dict")["blocks"]:
+        for line in block.get("lines", []):
+            if words in "".join(span["text"] for span in line["spans"]):
+                direction = pymupdf.Point(line["dir"]) * turn - pymupdf.Point(0, 0) * turn
+                return direction, pymupdf.Rect(line["bbox"]) * turn
+    raise AssertionError(f"no line with {words!r} on page {page.number + 1}")
+
+
+async def test_stamp_is_upright_and_on_the_page_whatever_its_rotation_and_boxes(council: Council) -> None:
+    response = await upload(council, [("Trang xoay.pdf", rotated_pdf(), "application/pdf")])
+    assert response.status_code == 201, response.text
+    downloaded = await council.api.call(
+        "GET", f"{council.url}/documents/{response.json()['id']}/download", "delegate1"
+    )
+    assert downloaded.status_code == 200
+    pdf = pymupdf.open(stream=downloaded.content, filetype="pdf")
+    assert pdf.page_count == len(ROTATED)
+    tilt = math.radians(35)
+    for page, (rotation, box) in zip(pdf, ROTATED, strict=True):
+        case = f"page {page.number + 1} ({rotation}°, {box})"
+        assert page.rotation == rotation, case
+        shown = page.rect  # the page as displayed: cropbox, then rotation
+        visible = pymupdf.Rect(shown.x0 - 1, shown.y0 - 1, shown.x1 + 1, shown.y1 + 1)
+        direction, where = displayed_line(page, "Bản của Delegate1")
+        assert tuple(direction) == pytest.approx((1, 0), abs=1e-3), (
+            case
+        )  # left to right, as the reader holds it
+        assert visible.contains(where), f"{case}: footer at {where}, page {shown}"
+        assert where.y0 > shown.height * 0.93, f"{case}: footer at {where}, not along the bottom of {shown}"
+        assert where.x0 < shown.width / 4, case
+        direction, where = displayed_line(page, "Tài liệu mật")
+        assert tuple(direction) == pytest.approx((math.cos(tilt), -math.sin(tilt)), abs=1e-3), case  # rising
+        assert visible.contains(where), f"{case}: stamp at {where}, page {shown}"
+        centre = (where.tl + where.br) / 2
+        assert abs(centre.x - shown.width / 2) < shown.width / 10, f"{case}: stamp at {where}"
+        assert abs(centre.y - shown.height / 2) < shown.height / 10, f"{case}: stamp at {where}"
+        # And in pixels, as a viewer draws it: the footer's dark red is in the bottom strip of the image.
+        image = page.get_pixmap(dpi=72)
+        strip = range(image.height - round(image.height * 0.06), image.height)
+        assert any(
+            (pixel := image.pixel(x, y))[0] - pixel[1] > 50 for y in strip for x in range(image.width // 2)
+        ), f"{case}: no footer ink along the bottom of the rendered page"

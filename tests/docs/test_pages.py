@@ -1,28 +1,38 @@
-"""Page images: sizes, caching headers, cookie authentication, background rendering and its progress."""
+"""Page images: sizes, caching headers, cookie auth, background rendering, its progress, its resumption."""
 
 from __future__ import annotations
 
 import asyncio
 import io
-from typing import TYPE_CHECKING
+import os
+import signal
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import msgspec
 import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from meeting.app import create_app
 from meeting.broker import RoomEvent
-from meeting.docs import document_progress
+from meeting.docs import DocumentVersion, document_progress
+from meeting.docs.render import THUMBNAIL_WIDTH
+from meeting.docs.schemas import DEFAULT_WIDTH
+from meeting.docs.storage import BlobStore
 from meeting.users import SESSION_COOKIE
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, Api, Council, build_council, serve_in_process
 from tests.docs.conftest import make_pdf, upload
+from tests.rooms.conftest import RoomApi
+from tests.servers import start_server, stop_server
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from litestar import Litestar
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from meeting.settings import Settings
-    from tests.conftest import Council
 
 
 async def _uploaded(council: Council, pages: int = 3) -> dict[str, object]:
@@ -118,3 +128,106 @@ async def test_a_page_asked_for_before_its_turn_is_rendered_on_demand(council: C
     response = await council.api.call("GET", f"{document['currentVersion']['pagesUrl']}/30", "delegate1")  # type: ignore[index]
     assert response.status_code == 200
     assert Image.open(io.BytesIO(response.content)).width == 1280
+
+
+RESUME_SECONDS = 60.0  # 40 pages at two widths, on a loaded 2-core machine
+
+
+async def _status(
+    council: Council, document_id: int, until: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """Poll a document's status until `until` holds (at most RESUME_SECONDS); return the last answer."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + RESUME_SECONDS
+    while True:
+        status: dict[str, Any] = await council.api.ok(
+            "GET", f"{council.url}/documents/{document_id}/status", "delegate1"
+        )
+        if until(status) or loop.time() > deadline:
+            return status
+        await asyncio.sleep(0.05)
+
+
+async def test_rendering_cut_short_by_a_stop_is_finished_after_the_next_start(
+    settings: Settings, db: AsyncSession
+) -> None:
+    pages = 40
+    async with serve_in_process(create_app(settings)) as first:
+        api = Api(client=first, db=db)
+        council = await build_council(api)
+        document: dict[str, Any] = await _uploaded(council, pages=pages)
+        # Stop the server once page 1 is announced: its shutdown cancels the rest of the render.
+        status = await _status(council, document["id"], lambda s: s["renderedPages"] >= 1)
+        assert status["renderedPages"] >= 1
+    version: dict[str, Any] = document["currentVersion"]
+    stored = await db.scalar(
+        select(DocumentVersion.rendered_pages).where(DocumentVersion.id == version["id"])
+    )
+    await db.rollback()
+    assert stored is not None and 1 <= stored < pages  # the premise: cut off part way
+
+    async with serve_in_process(create_app(settings)) as second:
+        council = Council(
+            api=Api(client=second, db=db, tokens=api.tokens, ids=api.ids),
+            meeting_id=council.meeting_id,
+            participant_ids=council.participant_ids,
+        )
+        # A page asked for meanwhile is served, rendered on demand.
+        response = await council.api.call("GET", f"{version['pagesUrl']}/{pages}", "delegate1")
+        assert response.status_code == 200
+        status = await _status(council, document["id"], lambda s: bool(s["done"]))
+        assert (status["renderedPages"], status["done"]) == (pages, True)
+
+    store = BlobStore(settings.data_dir)
+    missing = [
+        (page, width)
+        for page in range(1, pages + 1)
+        for width in (DEFAULT_WIDTH, THUMBNAIL_WIDTH)
+        if not store.page_path(version["sha256"], page, width, "jpeg").is_file()
+    ]
+    assert missing == []
+    payloads = await db.scalars(select(RoomEvent.payload).where(RoomEvent.type == "document.render_progress"))
+    progress = [msgspec.json.decode(p)["renderedPages"] for p in payloads]
+    assert progress == sorted(progress)  # the resumed render never announces less than was reached
+    assert progress[-1] == pages
+
+
+@pytest.mark.slow
+async def test_rendering_cut_short_by_sigkill_is_finished_by_the_restarted_process(
+    settings: Settings, db: AsyncSession
+) -> None:
+    pages = 40
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        "MEETING_DATA_DIR": str(settings.data_dir),  # the test's own, migrated (SQLite) data folder
+        "MEETING_SECRET_KEY": settings.resolved_secret_key(),
+        "MEETING_CHANNEL_NAMESPACE": settings.channel_namespace,
+        **({"DATABASE_URL": settings.database_url} if settings.database_url else {}),
+    }
+    process, server = await start_server(env)
+    port = int(server.http.rsplit(":", 1)[1])
+    try:
+        async with httpx.AsyncClient(base_url=server.http, timeout=30) as client:
+            api = RoomApi(client=client, db=db, settings=settings)
+            council = await build_council(api)
+            document: dict[str, Any] = await _uploaded(council, pages=pages)
+            status = await _status(council, document["id"], lambda s: s["renderedPages"] >= 1)
+            assert status["renderedPages"] >= 1
+            process.send_signal(signal.SIGKILL)
+            process.wait(15)
+            stored = await db.scalar(
+                select(DocumentVersion.rendered_pages).where(
+                    DocumentVersion.id == document["currentVersion"]["id"]
+                )
+            )
+            await db.rollback()
+            assert stored is not None and stored < pages  # the premise: killed part way
+
+            process, server = await start_server(env, port=port)
+            status = await _status(council, document["id"], lambda s: bool(s["done"]))
+            assert (status["renderedPages"], status["done"]) == (pages, True)
+    finally:
+        stop_server(process)
+    store = BlobStore(settings.data_dir)
+    sha256 = document["currentVersion"]["sha256"]
+    assert all(store.page_path(sha256, page, DEFAULT_WIDTH, "jpeg").is_file() for page in range(1, pages + 1))
