@@ -84,10 +84,23 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers run beside the writer; foreign keys are off by default in SQLite.
+def enable_wal(dbapi_connection: Any, _record: Any = None) -> None:
+    """Put a SQLite file in WAL mode (readers run beside the writer), unless it already is.
+
+    WAL is a property of the file, set once by `meeting db upgrade`; switching needs the database to
+    itself, so a server whose connections all switched at start-up would fail with "database is locked".
+    """
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() != "wal":
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    enable_wal(dbapi_connection)
+    # Foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from meeting.app import create_app
+from meeting.migrations import upgrade
 from meeting.settings import Settings, normalize_database_url
 from tests.conftest import serve_in_process
 
@@ -151,6 +154,20 @@ def _compose_command() -> list[str] | None:
     if shutil.which("docker-compose"):
         return ["docker-compose"]
     return None
+
+
+async def test_embedded_database_is_in_wal_mode_before_the_server_opens_it(tmp_path: Path) -> None:
+    # Switching to WAL needs the file to itself; the server's first connections (requests, resumed
+    # rendering) must not race to do it, so `meeting db upgrade` leaves the file in WAL mode.
+    settings = Settings(data_dir=tmp_path, secret_key="k" * 64)
+    await asyncio.to_thread(upgrade, settings)  # Alembic runs an event loop of its own
+    with sqlite3.connect(tmp_path / "meeting.sqlite3") as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    async with serve_in_process(create_app(settings)) as client:
+        # A second connection beside the app's at start-up: no "database is locked".
+        with sqlite3.connect(tmp_path / "meeting.sqlite3", timeout=0) as other:
+            assert other.execute("SELECT count(*) FROM users").fetchone() == (0,)
+        assert (await client.get("/health")).status_code == 200
 
 
 @pytest.mark.skipif(_compose_command() is None, reason="no docker compose client is installed")

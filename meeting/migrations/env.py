@@ -6,9 +6,10 @@ import asyncio
 from typing import TYPE_CHECKING, Any, Literal
 
 from alembic import context
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from meeting.db import UtcDateTime
+from meeting.db import UtcDateTime, enable_wal
 from meeting.models import metadata
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ def _run(connection: Connection) -> None:
 
 async def _run_async() -> None:
     engine = create_async_engine(config.attributes["database_url"])
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", enable_wal)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()
