@@ -6,6 +6,7 @@ the browser is the system's /usr/bin/chromium: Playwright never downloads one he
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
 import os
@@ -212,3 +213,44 @@ def make_pdf(pages: int, title: str) -> bytes:
     data: bytes = doc.tobytes()
     doc.close()
     return data
+
+
+@pytest.fixture
+def council_meeting(server: str) -> dict[str, Any]:
+    """A scheduled meeting of its own (chair, delegate1, delegate2) with a five-page document on item 1;
+    `users` maps usernames to ids."""
+    secretary = Api(server, "secretary")
+    users = {u["username"]: u["id"] for u in secretary.call("GET", "/api/users/")}
+    now = dt.datetime.now(dt.UTC)
+    meeting = secretary.call(
+        "POST",
+        "/api/meetings/",
+        {
+            "title": "Phiên họp chuyên đề ngân sách",
+            "startsAt": now.isoformat(),
+            "endsAt": (now + dt.timedelta(hours=3)).isoformat(),
+            "location": "Hội trường tầng 3",
+        },
+    )
+    mid = meeting["id"]
+    items = [
+        secretary.call(
+            "POST", f"/api/meetings/{mid}/agenda/", {"title": title, "presenter": "Phòng Tài chính"}
+        )
+        for title in ("Dự toán ngân sách năm 2027", "Kế hoạch đầu tư công")
+    ]
+    for username, role in (("chair", "chair"), ("delegate1", "delegate"), ("delegate2", "delegate")):
+        # Councils' chairs vote too.
+        secretary.call(
+            "POST",
+            f"/api/meetings/{mid}/participants",
+            {"userId": users[username], "role": role, "voting": True},
+        )
+    secretary.call("POST", f"/api/meetings/{mid}/status", {"status": "scheduled"})
+    document = secretary.upload(
+        f"/api/meetings/{mid}/documents",
+        "du-toan-2027.pdf",
+        make_pdf(5, "Du toan ngan sach 2027"),
+        {"agendaItemId": str(items[0]["id"]), "title": "Dự toán ngân sách 2027"},
+    )
+    return {"id": mid, "items": items, "document": document, "users": users}

@@ -9,7 +9,6 @@ itself when the browser reports "offline" or a ping goes unanswered, and queues 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import time
@@ -20,7 +19,7 @@ import pytest
 from playwright.sync_api import expect
 from websockets.sync.client import connect
 
-from tests.browser.conftest import Api, login, make_pdf, needs_chromium
+from tests.browser.conftest import Api, login, needs_chromium
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -89,42 +88,6 @@ def peer(server: str) -> Iterator[Callable[[int, str], Peer]]:
         yield make
 
 
-@pytest.fixture
-def live_meeting(server: str) -> dict[str, Any]:
-    """A scheduled meeting (chair, delegate1, delegate2) with a five-page document on its only item."""
-    secretary = Api(server, "secretary")
-    users = {u["username"]: u["id"] for u in secretary.call("GET", "/api/users/")}
-    now = dt.datetime.now(dt.UTC)
-    meeting = secretary.call(
-        "POST",
-        "/api/meetings/",
-        {
-            "title": "Phiên họp thường kỳ tháng 12",
-            "startsAt": now.isoformat(),
-            "endsAt": (now + dt.timedelta(hours=3)).isoformat(),
-            "location": "Hội trường tầng 2",
-        },
-    )
-    mid = meeting["id"]
-    item = secretary.call(
-        "POST", f"/api/meetings/{mid}/agenda/", {"title": "Báo cáo kinh tế - xã hội", "presenter": "UBND"}
-    )
-    for username, role in (("chair", "chair"), ("delegate1", "delegate"), ("delegate2", "delegate")):
-        secretary.call(
-            "POST",
-            f"/api/meetings/{mid}/participants",
-            {"userId": users[username], "role": role, "voting": True},
-        )
-    secretary.call("POST", f"/api/meetings/{mid}/status", {"status": "scheduled"})
-    document = secretary.upload(
-        f"/api/meetings/{mid}/documents",
-        "bao-cao-kt-xh.pdf",
-        make_pdf(5, "Bao cao kinh te xa hoi"),
-        {"agendaItemId": str(item["id"]), "title": "Báo cáo kinh tế - xã hội 2026"},
-    )
-    return {"id": mid, "document": document, "delegate1": users["delegate1"]}
-
-
 def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
     """Poll `condition` until it holds; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -155,12 +118,12 @@ def draw_stroke(page: Page, x: float, y: float) -> None:
 def test_tablet_offline_for_30_seconds_catches_up_and_saves_what_it_drew_once(
     new_context: Callable[[], BrowserContext],
     peer: Callable[[int, str], Peer],
-    live_meeting: dict[str, Any],
+    council_meeting: dict[str, Any],
     server: str,
     tmp_path: Path,
 ) -> None:
-    mid = live_meeting["id"]
-    document = live_meeting["document"]
+    mid = council_meeting["id"]
+    document = council_meeting["document"]
     doc_id, version_id = document["id"], document["currentVersion"]["id"]
     annotations_path = f"/api/meetings/{mid}/documents/{doc_id}/versions/{version_id}/annotations"
 
@@ -239,7 +202,7 @@ def test_tablet_offline_for_30_seconds_catches_up_and_saves_what_it_drew_once(
 
     # Nothing reached the server yet, and the tablet still shows the page it had.
     delegate_api = Api(server, "delegate1")
-    delegate_id = live_meeting["delegate1"]
+    delegate_id = council_meeting["users"]["delegate1"]
 
     def stored_mine() -> list[str]:
         pages = delegate_api.call("GET", annotations_path)["pages"]
@@ -320,10 +283,10 @@ def test_tablet_offline_for_30_seconds_catches_up_and_saves_what_it_drew_once(
 def test_silently_dead_socket_is_given_up_after_the_heartbeat_and_a_fresh_snapshot_brings_all_back(
     new_context: Callable[[], BrowserContext],
     peer: Callable[[int, str], Peer],
-    live_meeting: dict[str, Any],
+    council_meeting: dict[str, Any],
 ) -> None:
-    mid = live_meeting["id"]
-    document = live_meeting["document"]
+    mid = council_meeting["id"]
+    document = council_meeting["document"]
     doc_id, version_id = document["id"], document["currentVersion"]["id"]
     chair = peer(mid, "chair")
     chair.call({"type": "meeting.status", "status": "live"})
