@@ -85,21 +85,19 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def enable_wal(dbapi_connection: Any, _record: Any = None) -> None:
-    """Put a SQLite file in WAL mode (readers run beside the writer), unless it already is.
+    """Put a SQLite file in WAL mode (readers run beside the writer): `meeting db upgrade` does it once.
 
-    WAL is a property of the file, set once by `meeting db upgrade`; switching needs the database to
-    itself, so a server whose connections all switched at start-up would fail with "database is locked".
+    WAL is a property of the file. Switching needs the database to itself, and even reading the mode
+    touches the file: done on every connect, a server's first connections at start-up could fail with
+    "database is locked" in set-up, where a failed connection is only terminated, not closed.
     """
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode")
-    if str(cursor.fetchone()[0]).lower() != "wal":
-        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    enable_wal(dbapi_connection)
-    # Foreign keys are off by default in SQLite.
+    # Settings of the connection alone (nothing here reads the file). Foreign keys are off by default.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
