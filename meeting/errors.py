@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from litestar import MediaType, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -17,14 +18,141 @@ if TYPE_CHECKING:
 log = logging.getLogger("meeting.errors")
 
 
+class Code(StrEnum):
+    """Every stable error code: `code` in HTTP error bodies and in the socket's `error` events.
+
+    Clients translate the code (web/i18n: `error.<code>`), never the English `detail`; a test checks
+    that each one has a Vietnamese and an English text. A code names what went wrong, not where.
+    """
+
+    # Requests in general (also raised by the framework: validation, routing, limits)
+    REQUEST_MALFORMED = "request.malformed"
+    REQUEST_INVALID = "request.invalid"
+    REQUEST_FORBIDDEN = "request.forbidden"
+    REQUEST_NOT_FOUND = "request.not_found"
+    REQUEST_METHOD_NOT_ALLOWED = "request.method_not_allowed"
+    REQUEST_TOO_LARGE = "request.too_large"
+    REQUEST_UNSUPPORTED_MEDIA = "request.unsupported_media"
+    REQUEST_RATE_LIMITED = "request.rate_limited"
+    REQUEST_FAILED = "request.failed"
+    SERVER_ERROR = "server.error"
+    SERVER_UNAVAILABLE = "server.unavailable"
+    # Logging in and tokens
+    AUTH_REQUIRED = "auth.required"
+    AUTH_WRONG_LOGIN = "auth.wrong_login"
+    AUTH_RATE_LIMITED = "auth.rate_limited"
+    AUTH_TOKEN_EXPIRED = "auth.token_expired"
+    AUTH_TOKEN_INVALID = "auth.token_invalid"
+    AUTH_LOGGED_OUT = "auth.logged_out"
+    AUTH_ACCOUNT_DISABLED = "auth.account_disabled"
+    # Accounts
+    USER_NOT_FOUND = "user.not_found"
+    USER_LIST_FORBIDDEN = "user.list_forbidden"
+    USER_CREATE_FORBIDDEN = "user.create_forbidden"
+    USER_CHANGE_FORBIDDEN = "user.change_forbidden"
+    USER_CANNOT_DEMOTE_SELF = "user.cannot_demote_self"
+    USER_USERNAME_TAKEN = "user.username_taken"
+    # Meetings
+    MEETING_NOT_FOUND = "meeting.not_found"
+    MEETING_CREATE_FORBIDDEN = "meeting.create_forbidden"
+    MEETING_CHAIR_ONLY = "meeting.chair_only"
+    MEETING_CHAIR_OR_SECRETARY_ONLY = "meeting.chair_or_secretary_only"
+    MEETING_NOT_PARTICIPANT = "meeting.not_participant"
+    MEETING_ENDS_BEFORE_STARTS = "meeting.ends_before_starts"
+    MEETING_UNKNOWN_TIMEZONE = "meeting.unknown_timezone"
+    MEETING_NOT_EDITABLE = "meeting.not_editable"
+    MEETING_INVALID_TRANSITION = "meeting.invalid_transition"
+    MEETING_NOT_LIVE = "meeting.not_live"
+    MEETING_ATTENDANCE_CLOSED = "meeting.attendance_closed"
+    MEETING_ONLINE_NOT_ALLOWED = "meeting.online_not_allowed"
+    # Agenda items
+    AGENDA_ITEM_NOT_FOUND = "agenda_item.not_found"
+    AGENDA_ITEM_NESTED_TOO_DEEP = "agenda_item.nested_too_deep"
+    AGENDA_ITEM_ACTIVE = "agenda_item.active"
+    AGENDA_ITEM_INVALID_ORDER = "agenda_item.invalid_order"
+    AGENDA_ITEM_INVALID_TRANSITION = "agenda_item.invalid_transition"
+    # Participants and attendance
+    PARTICIPANT_NOT_FOUND = "participant.not_found"
+    PARTICIPANT_UNKNOWN_USER = "participant.unknown_user"
+    PARTICIPANT_ALREADY_ADDED = "participant.already_added"
+    PARTICIPANT_CANNOT_REMOVE_SELF = "participant.cannot_remove_self"
+    PARTICIPANT_GUEST_CANNOT_VOTE = "participant.guest_cannot_vote"
+    PARTICIPANT_SELF_CHECK_IN_ONLY = "participant.self_check_in_only"
+    # The room: presenter, pages, annotations, speakers
+    ROOM_ALREADY_AUTHENTICATED = "room.already_authenticated"
+    PRESENTER_CHAIR_ONLY = "presenter.chair_only"
+    PRESENTER_NOT_PARTICIPANT = "presenter.not_participant"
+    PRESENTER_ONLY = "presenter.only"
+    PAGE_OUT_OF_RANGE = "page.out_of_range"
+    PAGE_ZOOM_OUT_OF_RANGE = "page.zoom_out_of_range"
+    ANNOTATION_NOT_FOUND = "annotation.not_found"
+    ANNOTATION_NOT_YOURS = "annotation.not_yours"
+    ANNOTATION_AUTHOR_ONLY = "annotation.author_only"
+    ANNOTATION_ID_TAKEN = "annotation.id_taken"
+    ANNOTATION_TOO_LARGE = "annotation.too_large"
+    SPEAKER_ALREADY_SPEAKING = "speaker.already_speaking"
+    SPEAKER_ALREADY_WAITING = "speaker.already_waiting"
+    SPEAKER_NOT_WAITING = "speaker.not_waiting"
+    SPEAKER_NOBODY_WAITING = "speaker.nobody_waiting"
+    SPEAKER_NOBODY_SPEAKING = "speaker.nobody_speaking"
+    SPEAKER_END_FORBIDDEN = "speaker.end_forbidden"
+    SPEAKER_INVALID_ORDER = "speaker.invalid_order"
+    # Documents
+    DOCUMENT_NOT_FOUND = "document.not_found"
+    DOCUMENT_VERSION_NOT_FOUND = "document.version_not_found"
+    DOCUMENT_NO_FILE = "document.no_file"
+    DOCUMENT_EMPTY_FILE = "document.empty_file"
+    DOCUMENT_UNSUPPORTED_TYPE = "document.unsupported_type"
+    DOCUMENT_MIXED_FILES = "document.mixed_files"
+    DOCUMENT_UNREADABLE = "document.unreadable"
+    DOCUMENT_TOO_LARGE = "document.too_large"
+    DOCUMENT_NOT_MULTIPART = "document.not_multipart"
+    DOCUMENT_MALFORMED_UPLOAD = "document.malformed_upload"
+    DOCUMENT_UNKNOWN_AGENDA_ITEM = "document.unknown_agenda_item"
+    SEARCH_QUERY_EMPTY = "search.query_empty"
+    # Polls, ballots, conclusions
+    POLL_NOT_FOUND = "poll.not_found"
+    POLL_INVALID_OPTIONS = "poll.invalid_options"
+    POLL_SECRET_CANNOT_CHANGE = "poll.secret_cannot_change"
+    POLL_UNKNOWN_AGENDA_ITEM = "poll.unknown_agenda_item"
+    POLL_NOT_DRAFT = "poll.not_draft"
+    POLL_INVALID_TRANSITION = "poll.invalid_transition"
+    POLL_ANOTHER_OPEN = "poll.another_open"
+    POLL_NOT_OPEN = "poll.not_open"
+    POLL_RESULT_NOT_READY = "poll.result_not_ready"
+    POLL_NOT_PUBLISHED = "poll.not_published"
+    POLL_NOT_SECRET = "poll.not_secret"
+    POLL_DELEGATES_ONLY = "poll.delegates_only"
+    POLL_NOT_ELIGIBLE = "poll.not_eligible"
+    POLL_INVALID_CHOICE = "poll.invalid_choice"
+    POLL_ALREADY_VOTED = "poll.already_voted"
+    CONCLUSION_NOT_FOUND = "conclusion.not_found"
+    CONCLUSION_STALE = "conclusion.stale"
+
+
+class Close(IntEnum):
+    """Application close codes of the room socket (docs/protocol.md); uvicorn sends 1012 on shutdown."""
+
+    UNAUTHENTICATED = 4401
+    FORBIDDEN = 4403
+    NOT_FOUND = 4404
+    RESYNC = 4409
+    TOO_MANY_SOCKETS = 4429
+
+
 class DomainError(Exception):
-    """Base of the errors services raise; `detail` is a short, concrete, human sentence."""
+    """Base of the errors services raise: a stable `code` and a short, concrete, human `detail`.
+
+    The class sets the HTTP status and the `status` of the socket's `error` event (the close-code
+    numbering of docs/protocol.md); this module is the one table of both.
+    """
 
     status_code: ClassVar[int] = 400
-    close_code: ClassVar[int] = 4400
+    socket_status: ClassVar[int] = 4400
 
-    def __init__(self, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, code: Code, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(detail)
+        self.code = code
         self.detail = detail
         self.errors = errors
 
@@ -33,28 +161,28 @@ class Unauthenticated(DomainError):
     """No valid credentials."""
 
     status_code = 401
-    close_code = 4401
+    socket_status = 4401
 
 
 class Forbidden(DomainError):
     """Known user, not allowed to do this."""
 
     status_code = 403
-    close_code = 4403
+    socket_status = 4403
 
 
 class NotFound(DomainError):
     """Unknown id, or one the caller may not know exists."""
 
     status_code = 404
-    close_code = 4404
+    socket_status = 4404
 
 
 class Conflict(DomainError):
     """The request clashes with stored state (duplicate, already done)."""
 
     status_code = 409
-    close_code = 4409
+    socket_status = 4409
 
 
 class InvalidState(Conflict):
@@ -65,64 +193,91 @@ class InvalidInput(DomainError):
     """Well-formed input that breaks a rule."""
 
     status_code = 422
-    close_code = 4422
+    socket_status = 4422
 
 
 class TooLarge(DomainError):
     """A body or file past the configured limit."""
 
     status_code = 413
-    close_code = 4413
+    socket_status = 4413
 
 
 class UnsupportedMedia(DomainError):
     """A file type the server does not accept."""
 
     status_code = 415
-    close_code = 4415
+    socket_status = 4415
 
 
 class RateLimited(DomainError):
     """Too many attempts; try again later."""
 
     status_code = 429
-    close_code = 4429
+    socket_status = 4429
 
 
 class Unavailable(DomainError):
-    """A backing service is down; the request may be retried."""
+    """A backing service is down; the request may be retried (nothing was saved)."""
 
     status_code = 503
-    close_code = 1013
+    socket_status = 4503
 
 
-def error_body(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+class InternalError(DomainError):
+    """A bug: logged with its traceback; the client may retry."""
+
+    status_code = 500
+    socket_status = 4500
+
+
+DATABASE_DOWN = "the database is unavailable; please retry shortly"
+
+# Errors the framework raises itself (routing, body limits, its own validation) get the generic code
+# of their status.
+_CODE_OF_STATUS: dict[int, Code] = {
+    400: Code.REQUEST_INVALID,
+    401: Code.AUTH_REQUIRED,
+    403: Code.REQUEST_FORBIDDEN,
+    404: Code.REQUEST_NOT_FOUND,
+    405: Code.REQUEST_METHOD_NOT_ALLOWED,
+    413: Code.REQUEST_TOO_LARGE,
+    415: Code.REQUEST_UNSUPPORTED_MEDIA,
+    429: Code.REQUEST_RATE_LIMITED,
+    500: Code.SERVER_ERROR,
+    503: Code.SERVER_UNAVAILABLE,
+}
+
+
+def code_of_status(status: int) -> Code:
+    """The generic code for an error the framework raised with this HTTP status."""
+    return _CODE_OF_STATUS.get(status, Code.SERVER_ERROR if status >= 500 else Code.REQUEST_FAILED)
+
+
+def error_body(
+    status: int, code: Code, detail: str, errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """The one JSON shape of every error response."""
-    body: dict[str, Any] = {"status": status, "detail": detail}
+    body: dict[str, Any] = {"status": status, "code": code, "detail": detail}
     if errors:
         body["errors"] = errors
     return body
 
 
-def _json(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> Response[Any]:
-    return Response(content=error_body(status, detail, errors), status_code=status, media_type=MediaType.JSON)
+def _json(status: int, code: Code, detail: str, errors: list[dict[str, Any]] | None = None) -> Response[Any]:
+    return Response(
+        content=error_body(status, code, detail, errors), status_code=status, media_type=MediaType.JSON
+    )
 
 
 def _domain_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    return _json(exc.status_code, exc.detail, exc.errors)
-
-
-def _validation_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    errors = exc.extra if isinstance(exc.extra, list) else None
-    return _json(exc.status_code, str(exc.detail), errors)
+    return _json(exc.status_code, exc.code, exc.detail, exc.errors)
 
 
 def _http_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """The framework's own errors, validation (400 with `errors`) included."""
     errors = exc.extra if isinstance(exc.extra, list) else None
-    return _json(exc.status_code, str(exc.detail), errors)
-
-
-DATABASE_DOWN = "the database is unavailable; please retry shortly"
+    return _json(exc.status_code, code_of_status(exc.status_code), str(exc.detail), errors)
 
 
 def is_database_down(exc: BaseException) -> bool:
@@ -134,12 +289,12 @@ def is_database_down(exc: BaseException) -> bool:
 
 def _database_down_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("database unavailable during %s %s: %s", request.method, request.url.path, exc)
-    return _json(503, DATABASE_DOWN)
+    return _json(Unavailable.status_code, Code.SERVER_UNAVAILABLE, DATABASE_DOWN)
 
 
 def _internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error during %s %s", request.method, request.url.path, exc_info=exc)
-    return _json(500, "internal server error")
+    return _json(InternalError.status_code, Code.SERVER_ERROR, "internal server error")
 
 
 def _is_connection_error(exc: DBAPIError) -> bool:
@@ -154,7 +309,6 @@ def _dbapi_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: _domain_handler,
-    ValidationException: _validation_handler,
     HTTPException: _http_handler,
     DBAPIError: _dbapi_handler,
     PoolTimeoutError: _database_down_handler,

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from meeting.errors import Code
 from meeting.web import asset_version
 
 if TYPE_CHECKING:
@@ -101,3 +102,10 @@ def test_index_preloads_every_module_so_a_tablet_fetches_them_in_one_round() -> 
     preloaded = set(re.findall(r'rel="modulepreload" href="/assets/\{\{version\}\}/(js/[\w/]+\.js)"', index))
     modules = {path.relative_to(WEB).as_posix() for path in (WEB / "js").rglob("*.js")}
     assert preloaded == modules - {"js/main.js"}
+
+
+def test_every_error_code_has_a_vietnamese_and_an_english_text() -> None:
+    vi, en = _dictionaries()
+    keys = {f"error.{code}" for code in Code}
+    assert sorted(keys - set(vi)) == []
+    assert sorted(keys - set(en)) == []

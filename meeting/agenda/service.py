@@ -36,7 +36,7 @@ from meeting.agenda.schemas import (
 )
 from meeting.broker import RoomSequence
 from meeting.db import utcnow
-from meeting.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound
+from meeting.errors import Code, Conflict, Forbidden, InvalidInput, InvalidState, NotFound
 from meeting.users.models import GlobalRole, User
 
 if TYPE_CHECKING:
@@ -92,12 +92,17 @@ class MeetingAccess:
     def require_manager(self) -> None:
         """Raise Forbidden unless the caller is the meeting's chair, secretary or an admin."""
         if not self.can_manage:
-            raise Forbidden(f"only the chair or secretary of meeting {self.meeting.id} can do this")
+            raise Forbidden(
+                Code.MEETING_CHAIR_OR_SECRETARY_ONLY,
+                f"only the chair or secretary of meeting {self.meeting.id} can do this",
+            )
 
     def require_chair(self) -> None:
         """Raise Forbidden unless the caller is the meeting's chair or an admin."""
         if not self.is_chair:
-            raise Forbidden(f"only the chair of meeting {self.meeting.id} can do this")
+            raise Forbidden(
+                Code.MEETING_CHAIR_ONLY, f"only the chair of meeting {self.meeting.id} can do this"
+            )
 
 
 async def load_access(session: AsyncSession, meeting_id: int, user: User) -> MeetingAccess:
@@ -109,7 +114,7 @@ async def load_access(session: AsyncSession, meeting_id: int, user: User) -> Mee
             select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id == user.id)
         )
     if meeting is None or (participant is None and user.role != GlobalRole.admin):
-        raise NotFound(f"meeting {meeting_id} not found")
+        raise NotFound(Code.MEETING_NOT_FOUND, f"meeting {meeting_id} not found")
     return MeetingAccess(meeting=meeting, user=user, participant=participant)
 
 
@@ -118,17 +123,19 @@ async def load_access(session: AsyncSession, meeting_id: int, user: User) -> Mee
 
 def _check_times(starts_at: dt.datetime, ends_at: dt.datetime, timezone: str) -> None:
     if ends_at <= starts_at:
-        raise InvalidInput("endsAt must be after startsAt")
+        raise InvalidInput(Code.MEETING_ENDS_BEFORE_STARTS, "endsAt must be after startsAt")
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(f"unknown timezone {timezone!r}") from exc
+        raise InvalidInput(Code.MEETING_UNKNOWN_TIMEZONE, f"unknown timezone {timezone!r}") from exc
 
 
 async def create_meeting(session: AsyncSession, user: User, data: MeetingCreate) -> MeetingAccess:
     """Create a draft meeting; its creator becomes its secretary."""
     if user.role not in (GlobalRole.admin, GlobalRole.secretary):
-        raise Forbidden("only secretaries and administrators can create meetings")
+        raise Forbidden(
+            Code.MEETING_CREATE_FORBIDDEN, "only secretaries and administrators can create meetings"
+        )
     _check_times(data.starts_at, data.ends_at, data.timezone)
     meeting = Meeting(
         title=data.title,
@@ -180,7 +187,9 @@ async def update_meeting(
     access.require_manager()
     meeting = access.meeting
     if meeting.status in (MeetingStatus.archived, MeetingStatus.cancelled):
-        raise InvalidState(f"meeting {meeting.id} is {meeting.status}; it can no longer be edited")
+        raise InvalidState(
+            Code.MEETING_NOT_EDITABLE, f"meeting {meeting.id} is {meeting.status}; it can no longer be edited"
+        )
     starts_at = data.starts_at or meeting.starts_at
     ends_at = data.ends_at or meeting.ends_at
     _check_times(starts_at, ends_at, data.timezone or meeting.timezone)
@@ -200,7 +209,10 @@ async def change_meeting_status(
     access.require_manager()
     meeting = access.meeting
     if target not in MEETING_TRANSITIONS[meeting.status]:
-        raise InvalidState(f"meeting {meeting.id} is {meeting.status}; it cannot become {target}")
+        raise InvalidState(
+            Code.MEETING_INVALID_TRANSITION,
+            f"meeting {meeting.id} is {meeting.status}; it cannot become {target}",
+        )
     meeting.status = target
     events: list[MeetingChanged | AgendaChanged] = [MeetingChanged(meeting=MeetingRead.of(meeting, None))]
     if target == MeetingStatus.ended:
@@ -291,13 +303,18 @@ async def list_items(session: AsyncSession, access: MeetingAccess) -> list[Agend
 async def _item(session: AsyncSession, access: MeetingAccess, item_id: int) -> AgendaItem:
     item = await session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != access.meeting.id:
-        raise NotFound(f"agenda item {item_id} not found in meeting {access.meeting.id}")
+        raise NotFound(
+            Code.AGENDA_ITEM_NOT_FOUND, f"agenda item {item_id} not found in meeting {access.meeting.id}"
+        )
     return item
 
 
 def _require_editable(meeting: Meeting) -> None:
     if meeting.status in (MeetingStatus.archived, MeetingStatus.cancelled, MeetingStatus.ended):
-        raise InvalidState(f"meeting {meeting.id} is {meeting.status}; its agenda can no longer change")
+        raise InvalidState(
+            Code.MEETING_NOT_EDITABLE,
+            f"meeting {meeting.id} is {meeting.status}; its agenda can no longer change",
+        )
 
 
 async def _announce_agenda(session: AsyncSession, broker: Broker, meeting_id: int) -> list[AgendaItem]:
@@ -315,7 +332,10 @@ async def create_item(
     if data.parent_id is not None:
         parent = await _item(session, access, data.parent_id)
         if parent.parent_id is not None:
-            raise InvalidInput(f"agenda item {parent.id} is a sub-item; sub-items cannot have sub-items")
+            raise InvalidInput(
+                Code.AGENDA_ITEM_NESTED_TOO_DEEP,
+                f"agenda item {parent.id} is a sub-item; sub-items cannot have sub-items",
+            )
     last = await session.scalar(
         select(func.max(AgendaItem.position)).where(
             AgendaItem.meeting_id == access.meeting.id,
@@ -361,7 +381,9 @@ async def delete_item(session: AsyncSession, broker: Broker, access: MeetingAcce
     item = await _item(session, access, item_id)
     children = list(await session.scalars(select(AgendaItem).where(AgendaItem.parent_id == item.id)))
     if any(i.status == ItemStatus.active for i in [item, *children]):
-        raise InvalidState(f"agenda item {item_id} is active; finish it before removing it")
+        raise InvalidState(
+            Code.AGENDA_ITEM_ACTIVE, f"agenda item {item_id} is active; finish it before removing it"
+        )
     await session.execute(
         delete(AgendaItem).where((AgendaItem.id == item.id) | (AgendaItem.parent_id == item.id))
     )
@@ -390,7 +412,10 @@ async def reorder_items(
             problems.append(f"unknown items {unknown}")
         if duplicates:
             problems.append(f"items listed twice {duplicates}")
-        raise InvalidInput("the order must list every agenda item exactly once: " + "; ".join(problems))
+        raise InvalidInput(
+            Code.AGENDA_ITEM_INVALID_ORDER,
+            "the order must list every agenda item exactly once: " + "; ".join(problems),
+        )
     for position, entry in enumerate(order.items):
         items[entry.id].parent_id = None
         items[entry.id].position = position
@@ -409,10 +434,16 @@ async def change_item_status(
     meeting = access.meeting
     item = await _item(session, access, item_id)
     if target not in ITEM_TRANSITIONS[item.status]:
-        raise InvalidState(f"agenda item {item_id} is {item.status}; it cannot become {target}")
+        raise InvalidState(
+            Code.AGENDA_ITEM_INVALID_TRANSITION,
+            f"agenda item {item_id} is {item.status}; it cannot become {target}",
+        )
     if target == ItemStatus.active:
         if meeting.status != MeetingStatus.live:
-            raise InvalidState(f"meeting {meeting.id} is {meeting.status}; start it before activating items")
+            raise InvalidState(
+                Code.MEETING_NOT_LIVE,
+                f"meeting {meeting.id} is {meeting.status}; start it before activating items",
+            )
         for other in await _items(session, meeting.id):
             if other.status == ItemStatus.active:
                 other.status = ItemStatus.done
@@ -440,13 +471,16 @@ async def list_participants(session: AsyncSession, access: MeetingAccess) -> lis
 async def _participant(session: AsyncSession, access: MeetingAccess, participant_id: int) -> Participant:
     participant = await session.get(Participant, participant_id)
     if participant is None or participant.meeting_id != access.meeting.id:
-        raise NotFound(f"participant {participant_id} not found in meeting {access.meeting.id}")
+        raise NotFound(
+            Code.PARTICIPANT_NOT_FOUND,
+            f"participant {participant_id} not found in meeting {access.meeting.id}",
+        )
     return participant
 
 
 def _voting_for(role: ParticipantRole, voting: bool | None) -> bool:
     if role == ParticipantRole.guest and voting:
-        raise InvalidInput("guests cannot vote")
+        raise InvalidInput(Code.PARTICIPANT_GUEST_CANNOT_VOTE, "guests cannot vote")
     if voting is None:
         return role == ParticipantRole.delegate
     return voting
@@ -460,7 +494,7 @@ async def add_participant(
     _require_editable(access.meeting)
     user = await session.get(User, data.user_id)
     if user is None:
-        raise InvalidInput(f"user {data.user_id} does not exist")
+        raise InvalidInput(Code.PARTICIPANT_UNKNOWN_USER, f"user {data.user_id} does not exist")
     meeting_id = access.meeting.id
     participant = Participant(
         meeting_id=meeting_id, user_id=user.id, role=data.role, voting=_voting_for(data.role, data.voting)
@@ -470,7 +504,9 @@ async def add_participant(
         await session.flush()
     except IntegrityError as exc:  # the unique (meeting, user) constraint decides, also under races
         await session.rollback()
-        raise Conflict(f"user {data.user_id} already takes part in meeting {meeting_id}") from exc
+        raise Conflict(
+            Code.PARTICIPANT_ALREADY_ADDED, f"user {data.user_id} already takes part in meeting {meeting_id}"
+        ) from exc
     await session.refresh(participant, ["user"])
     await broker.commit(
         session, meeting_id, [ParticipantChanged(participant=ParticipantRead.of(participant))]
@@ -504,7 +540,10 @@ async def remove_participant(
     access.require_manager()
     participant = await _participant(session, access, participant_id)
     if participant.user_id == access.user.id and not access.is_admin:
-        raise Conflict("you cannot remove yourself from the meeting; ask another chair or secretary")
+        raise Conflict(
+            Code.PARTICIPANT_CANNOT_REMOVE_SELF,
+            "you cannot remove yourself from the meeting; ask another chair or secretary",
+        )
     await session.delete(participant)
     await broker.commit(
         session,
@@ -545,19 +584,27 @@ async def set_attendance(
     meeting = access.meeting
     if participant_id is None:
         if access.participant is None:
-            raise Forbidden(f"you are not a participant of meeting {meeting.id}")
+            raise Forbidden(
+                Code.MEETING_NOT_PARTICIPANT, f"you are not a participant of meeting {meeting.id}"
+            )
         if data.attendance not in (Attendance.in_room, Attendance.online, Attendance.left):
-            raise InvalidInput("you can check yourself in (in_room, online) or out (left), nothing else")
+            raise InvalidInput(
+                Code.PARTICIPANT_SELF_CHECK_IN_ONLY,
+                "you can check yourself in (in_room, online) or out (left), nothing else",
+            )
         participant = access.participant
     else:
         access.require_manager()
         participant = await _participant(session, access, participant_id)
     if meeting.status not in (MeetingStatus.scheduled, MeetingStatus.live):
         raise InvalidState(
-            f"meeting {meeting.id} is {meeting.status}; attendance is taken when scheduled or live"
+            Code.MEETING_ATTENDANCE_CLOSED,
+            f"meeting {meeting.id} is {meeting.status}; attendance is taken when scheduled or live",
         )
     if data.attendance == Attendance.online and not meeting.online_allowed:
-        raise InvalidInput(f"meeting {meeting.id} does not allow online attendance")
+        raise InvalidInput(
+            Code.MEETING_ONLINE_NOT_ALLOWED, f"meeting {meeting.id} does not allow online attendance"
+        )
     participant.attendance = data.attendance
     participant.absence_reason = data.reason if data.attendance == Attendance.absent else ""
     participant.attendance_at = utcnow()

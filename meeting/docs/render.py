@@ -14,7 +14,7 @@ from meeting.docs.models import Document, DocumentVersion
 from meeting.docs.schemas import DEFAULT_WIDTH, RENDER_WIDTHS, DocumentRenderProgress
 from meeting.docs.storage import BlobStore
 from meeting.docs.worker import WorkerFailed, WorkerPool, pool_for
-from meeting.errors import InvalidInput
+from meeting.errors import Code, InvalidInput
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -92,9 +92,10 @@ class DocsRuntime:
             )
             future.set_result(None)
         except WorkerFailed as exc:
-            future.set_exception(InvalidInput(f"page {page} could not be rendered: {exc}"))
+            refused = InvalidInput(Code.DOCUMENT_UNREADABLE, f"page {page} could not be rendered: {exc}")
+            future.set_exception(refused)
             future.exception()  # retrieved here, so a future nobody else awaited is not reported
-            raise InvalidInput(f"page {page} could not be rendered: {exc}") from exc
+            raise refused from exc
         except BaseException as exc:
             future.cancel()
             raise exc

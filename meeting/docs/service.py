@@ -28,7 +28,7 @@ from meeting.docs.schemas import (
 )
 from meeting.docs.storage import sha256_of
 from meeting.docs.worker import WorkerFailed
-from meeting.errors import InvalidInput, NotFound, UnsupportedMedia
+from meeting.errors import Code, InvalidInput, NotFound, UnsupportedMedia
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -103,7 +103,7 @@ async def _prepare(runtime: DocsRuntime, upload: Upload) -> Prepared:
     """Check the uploaded files and turn them into one verified PDF (images become one page each)."""
     files = upload.files
     if not files:
-        raise InvalidInput("attach a file in the form field 'file'")
+        raise InvalidInput(Code.DOCUMENT_NO_FILE, "attach a file in the form field 'file'")
     kinds: list[str] = []
     for incoming in files:
         kind = sniff(incoming.path)
@@ -111,30 +111,33 @@ async def _prepare(runtime: DocsRuntime, upload: Upload) -> Prepared:
             claimed = _claimed(incoming)
             name = clean_file_name(incoming.file_name)
             if incoming.size == 0:
-                raise InvalidInput(f"{name} is empty")
+                raise InvalidInput(Code.DOCUMENT_EMPTY_FILE, f"{name} is empty")
             if claimed is None:
-                raise UnsupportedMedia(f"{name} is not an accepted file type; accepted: {ACCEPTED}")
-            raise InvalidInput(f"{name} is not a valid {claimed.upper()} file")
+                raise UnsupportedMedia(
+                    Code.DOCUMENT_UNSUPPORTED_TYPE,
+                    f"{name} is not an accepted file type; accepted: {ACCEPTED}",
+                )
+            raise InvalidInput(Code.DOCUMENT_UNREADABLE, f"{name} is not a valid {claimed.upper()} file")
         kinds.append(kind)
     first = clean_file_name(files[0].file_name)
     if len(files) == 1 and kinds[0] == "pdf":
         path, sha256, size = files[0].path, files[0].sha256, files[0].size
     elif "pdf" in kinds:
-        raise InvalidInput("upload one PDF, or one or more JPEG/PNG images")
+        raise InvalidInput(Code.DOCUMENT_MIXED_FILES, "upload one PDF, or one or more JPEG/PNG images")
     else:
         path = runtime.store.temporary(".pdf")
         try:
             await runtime.run("images_to_pdf", [str(f.path) for f in files], str(path))
         except WorkerFailed as exc:
             path.unlink(missing_ok=True)
-            raise InvalidInput(f"{first}: {exc}") from exc
+            raise InvalidInput(Code.DOCUMENT_UNREADABLE, f"{first}: {exc}") from exc
         sha256 = await asyncio.to_thread(sha256_of, path)
         size = path.stat().st_size
     settings = runtime.settings
     try:
         info = await runtime.run("inspect_pdf", str(path), settings.max_pages, settings.max_page_points)
     except WorkerFailed as exc:
-        raise InvalidInput(f"{first}: {exc}") from exc
+        raise InvalidInput(Code.DOCUMENT_UNREADABLE, f"{first}: {exc}") from exc
     return Prepared(path=path, sha256=sha256, size=size, file_name=_pdf_name(first), pages=info["pages"])
 
 
@@ -259,7 +262,9 @@ async def _check_item(session: AsyncSession, meeting_id: int, agenda_item_id: in
         return
     item = await session.get(AgendaItem, agenda_item_id)
     if item is None or item.meeting_id != meeting_id:
-        raise InvalidInput(f"agenda item {agenda_item_id} is not in meeting {meeting_id}")
+        raise InvalidInput(
+            Code.DOCUMENT_UNKNOWN_AGENDA_ITEM, f"agenda item {agenda_item_id} is not in meeting {meeting_id}"
+        )
 
 
 def _item_id(upload: Upload) -> int | None:
@@ -267,7 +272,9 @@ def _item_id(upload: Upload) -> int | None:
     if not raw:
         return None
     if not raw.isdigit():
-        raise InvalidInput(f"agendaItemId must be a number, not {raw[:20]!r}")
+        raise InvalidInput(
+            Code.DOCUMENT_UNKNOWN_AGENDA_ITEM, f"agendaItemId must be a number, not {raw[:20]!r}"
+        )
     return int(raw)
 
 
@@ -356,7 +363,9 @@ async def load_document(session: AsyncSession, access: MeetingAccess, document_i
     """A live document of the caller's meeting, or 404."""
     document = await session.get(Document, document_id)
     if document is None or document.meeting_id != access.meeting.id or document.deleted_at is not None:
-        raise NotFound(f"document {document_id} not found in meeting {access.meeting.id}")
+        raise NotFound(
+            Code.DOCUMENT_NOT_FOUND, f"document {document_id} not found in meeting {access.meeting.id}"
+        )
     return document
 
 
@@ -364,7 +373,9 @@ async def load_version(session: AsyncSession, document: Document, version_id: in
     """A version of the document (the current one for None), or 404."""
     version = await session.get(DocumentVersion, version_id or document.current_version_id)
     if version is None or version.document_id != document.id:
-        raise NotFound(f"version {version_id} of document {document.id} not found")
+        raise NotFound(
+            Code.DOCUMENT_VERSION_NOT_FOUND, f"version {version_id} of document {document.id} not found"
+        )
     return version
 
 
@@ -410,7 +421,9 @@ async def locate_page(
     document = await load_document(session, access, document_id)
     version = await load_version(session, document, version_id)
     if not 1 <= page <= version.page_count:
-        raise NotFound(f"page {page} is out of range (document has {version.page_count} pages)")
+        raise NotFound(
+            Code.PAGE_OUT_OF_RANGE, f"page {page} is out of range (document has {version.page_count} pages)"
+        )
     snapped = snap_width(width)
     fmt = runtime.image_format
     # Strong: the bytes for one (content, page, width, format) never change.
@@ -478,7 +491,7 @@ async def search(session: AsyncSession, access: MeetingAccess, query: str) -> li
     """Pages of the meeting's current documents holding every word, best first, ignoring case and accents."""
     words = textrules.terms(query[:200])[:10]
     if not words:
-        raise InvalidInput("type at least one letter or digit to search")
+        raise InvalidInput(Code.SEARCH_QUERY_EMPTY, "type at least one letter or digit to search")
     rows = await session.execute(
         select(
             Document.id,
@@ -556,7 +569,9 @@ async def download(
             await runtime.run("watermark", str(blob), str(out), stamp, footer[:300])
         except WorkerFailed as exc:
             out.unlink(missing_ok=True)
-            raise InvalidInput(f"document {document.id} could not be stamped: {exc}") from exc
+            raise InvalidInput(
+                Code.DOCUMENT_UNREADABLE, f"document {document.id} could not be stamped: {exc}"
+            ) from exc
         stem = PurePosixPath(version.file_name).stem
         result = Download(path=out, file_name=f"{stem} (bản của {name}).pdf", temporary=True)
     session.add(

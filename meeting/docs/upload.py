@@ -15,7 +15,7 @@ from multipart import (  # type: ignore[import-untyped]
     parse_options_header,
 )
 
-from meeting.errors import InvalidInput, TooLarge, UnsupportedMedia
+from meeting.errors import Code, InvalidInput, TooLarge, UnsupportedMedia
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -65,9 +65,13 @@ async def receive_upload(
     """
     kind, options = parse_options_header(content_type or "")
     if kind != "multipart/form-data" or not options.get("boundary"):
-        raise UnsupportedMedia("send the file as multipart/form-data (field 'file')")
+        raise UnsupportedMedia(
+            Code.DOCUMENT_NOT_MULTIPART, "send the file as multipart/form-data (field 'file')"
+        )
     if content_length is not None and content_length > limit + ENVELOPE_BYTES:
-        raise TooLarge(f"the upload is {content_length} bytes; at most {limit} are accepted")
+        raise TooLarge(
+            Code.DOCUMENT_TOO_LARGE, f"the upload is {content_length} bytes; at most {limit} are accepted"
+        )
     upload = Upload()
     total = 0
     handle: Any = None
@@ -92,7 +96,9 @@ async def receive_upload(
                         if handle is not None:
                             total += len(part)
                             if total > limit:
-                                raise TooLarge(f"the upload is larger than {limit} bytes")
+                                raise TooLarge(
+                                    Code.DOCUMENT_TOO_LARGE, f"the upload is larger than {limit} bytes"
+                                )
                             handle.write(part)
                             digest.update(part)
                             upload.files[-1].size += len(part)
@@ -100,7 +106,8 @@ async def receive_upload(
                             text.extend(part)
                             if len(text) > FIELD_LIMIT:
                                 raise InvalidInput(
-                                    f"form field {segment.name if segment else '?'} is too long"
+                                    Code.DOCUMENT_MALFORMED_UPLOAD,
+                                    f"form field {segment.name if segment else '?'} is too long",
                                 )
                     elif segment is not None:  # end of a part
                         if handle is not None:
@@ -113,11 +120,11 @@ async def receive_upload(
                 if parser.closed:
                     break
             if not parser.closed:
-                raise InvalidInput("the multipart body ended early")
+                raise InvalidInput(Code.DOCUMENT_MALFORMED_UPLOAD, "the multipart body ended early")
     except (ParserError, ParserLimitReached) as exc:
         _close(handle)
         upload.discard()
-        raise InvalidInput(f"malformed multipart body: {exc}") from exc
+        raise InvalidInput(Code.DOCUMENT_MALFORMED_UPLOAD, f"malformed multipart body: {exc}") from exc
     except BaseException:
         _close(handle)
         upload.discard()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from meeting.errors import Close
 from meeting.rooms.presence import Presence
 from meeting.rooms.service import (
     announce_presence,
@@ -35,13 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("meeting.rooms")
 
-# Application close codes (docs/protocol.md). On shutdown uvicorn itself closes every socket with 1012
-# "service restart" (tests/faults/test_shutdown.py): clients reconnect and resync.
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
-CLOSE_RESYNC = 4409
-CLOSE_TOO_MANY = 4429
 
 _PRESENTER_TYPES = ('{"type":"presenter.changed"', '{"type":"page.turn"')
 _REMOVED_TYPE = '{"type":"participant.removed"'
@@ -92,7 +86,7 @@ class Connection:
         if self.close_code is not None:
             return
         if not self.outbox.offer(text):
-            self.close(CLOSE_RESYNC, "too far behind; reconnect with lastSeq")
+            self.close(Close.RESYNC, "too far behind; reconnect with lastSeq")
             return
         if not self.paused:
             self.wake.set()
@@ -162,7 +156,7 @@ class Room:
             removed = msgspec.json.decode(payload, type=_Typed).user_id
             for connection in list(self.by_user.get(removed or 0, ())):
                 connection.push(text)
-                connection.close(CLOSE_FORBIDDEN, "you were removed from this meeting")
+                connection.close(Close.FORBIDDEN, "you were removed from this meeting")
         for connection in self.connections:
             connection.push(text)
 
@@ -242,7 +236,7 @@ class Hub:
             if missing is None:  # no longer kept: every tablet here starts over from a snapshot
                 log.warning("meeting %d: events from %d are gone", room.meeting_id, room.next_seq)
                 for connection in list(room.connections):
-                    connection.close(CLOSE_RESYNC, "events were missed; reconnect with lastSeq")
+                    connection.close(Close.RESYNC, "events were missed; reconnect with lastSeq")
                 room.next_seq = first_held
             else:
                 for payload in missing[: first_held - room.next_seq]:
@@ -262,7 +256,7 @@ class Hub:
         for room in self.rooms.values():
             for connection in list(room.by_user.get(ended.user_id, ())):
                 if ended.jti is None or ended.jti == connection.jti:
-                    connection.close(CLOSE_UNAUTHENTICATED, "your session ended: log in again")
+                    connection.close(Close.UNAUTHENTICATED, "your session ended: log in again")
 
     async def join(self, connection: Connection) -> Room:
         """Register a connection: subscribe its meeting (and its user's private channel) if first here."""

@@ -295,9 +295,11 @@ class Pong(Event, tag="pong"):
 
 
 class ErrorMessage(Event, tag="error"):
-    """A message was refused; the socket stays open. `code` follows the close-code table (4400, 4403 …)."""
+    """A message was refused; the socket stays open. `status` numbers like the close codes (4403 …),
+    `code` is the stable error code (meeting/errors.py `Code`), `detail` a human sentence."""
 
-    code: int
+    status: int
+    code: str
     detail: str
     ref: str | None = None
 

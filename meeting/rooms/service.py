@@ -18,7 +18,7 @@ from meeting.agenda.schemas import ItemRead
 from meeting.broker import RoomEvent, RoomSequence
 from meeting.db import utcnow
 from meeting.docs import document_progress
-from meeting.errors import Forbidden, InvalidInput, NotFound
+from meeting.errors import Code, Forbidden, InvalidInput, NotFound
 from meeting.rooms import state
 from meeting.rooms.models import Annotation, RoomPresenter, SpeakerEntry, SpeakerStatus, Visibility
 from meeting.rooms.schemas import (
@@ -83,7 +83,9 @@ async def _lock(session: AsyncSession, meeting_id: int) -> None:
 def _participant_ids(access: MeetingAccess) -> None:
     """Room actions need a seat in the meeting; an admin who is not invited only watches."""
     if access.participant is None:
-        raise Forbidden(f"you are not a participant of meeting {access.meeting.id}")
+        raise Forbidden(
+            Code.MEETING_NOT_PARTICIPANT, f"you are not a participant of meeting {access.meeting.id}"
+        )
 
 
 # ------------------------------------------------------------------------------------------ presenter
@@ -166,7 +168,10 @@ async def set_presenter(
             )
         )
         if seat is None:
-            raise InvalidInput(f"user {msg.user_id} is not a participant of meeting {meeting_id}")
+            raise InvalidInput(
+                Code.PRESENTER_NOT_PARTICIPANT,
+                f"user {msg.user_id} is not a participant of meeting {meeting_id}",
+            )
     changed = state.set_presenter(
         await load_presenter(session, meeting_id), actor_is_chair=access.is_chair, user_id=msg.user_id
     )
@@ -201,14 +206,16 @@ async def add_annotation(
     _participant_ids(access)
     meeting_id = access.meeting.id
     if len(_encoder.encode(msg.payload)) > 32 * 1024:
-        raise InvalidInput("the annotation's payload is over 32 KiB")
+        raise InvalidInput(Code.ANNOTATION_TOO_LARGE, "the annotation's payload is over 32 KiB")
     # Lock first: the same annotation may arrive twice at once (a reconnecting tablet's old and new
     # socket); the second must find the first's row, not collide with it.
     await _lock(session, meeting_id)
     existing = await session.get(Annotation, msg.id)
     if existing is not None:
         if existing.author_id != access.user.id or existing.meeting_id != meeting_id:
-            raise InvalidInput(f"annotation id {msg.id!r} is taken; generate a new one")
+            raise InvalidInput(
+                Code.ANNOTATION_ID_TAKEN, f"annotation id {msg.id!r} is taken; generate a new one"
+            )
         return AnnotationRead.of(existing)
     now = utcnow()
     row = Annotation(
@@ -235,9 +242,14 @@ async def add_annotation(
 async def _editable(session: AsyncSession, access: MeetingAccess, annotation_id: str) -> Annotation:
     row = await session.get(Annotation, annotation_id)
     if row is None or row.meeting_id != access.meeting.id or not _may_see(row, access.user.id):
-        raise NotFound(f"annotation {annotation_id!r} not found in meeting {access.meeting.id}")
+        raise NotFound(
+            Code.ANNOTATION_NOT_FOUND,
+            f"annotation {annotation_id!r} not found in meeting {access.meeting.id}",
+        )
     if row.author_id != access.user.id and not (row.visibility == Visibility.shared and access.is_chair):
-        raise Forbidden(f"annotation {annotation_id!r} belongs to user {row.author_id}")
+        raise Forbidden(
+            Code.ANNOTATION_NOT_YOURS, f"annotation {annotation_id!r} belongs to user {row.author_id}"
+        )
     return row
 
 
@@ -249,9 +261,9 @@ async def update_annotation(
     await _lock(session, meeting_id)
     row = await _editable(session, access, msg.id)
     if row.deleted:
-        raise NotFound(f"annotation {msg.id!r} was deleted")
+        raise NotFound(Code.ANNOTATION_NOT_FOUND, f"annotation {msg.id!r} was deleted")
     if msg.visibility is not None and msg.visibility != row.visibility and row.author_id != access.user.id:
-        raise Forbidden("only the author changes who sees an annotation")
+        raise Forbidden(Code.ANNOTATION_AUTHOR_ONLY, "only the author changes who sees an annotation")
     was_shared = row.visibility == Visibility.shared
     if msg.payload is not None:
         row.payload = msg.payload
@@ -449,7 +461,7 @@ async def change_floor(
         subject = floor.speaking.user_id if floor.speaking else None
     elif action == "end":
         if not access.is_chair and (floor.speaking is None or floor.speaking.user_id != user_id):
-            raise Forbidden("only the chair or the speaker can end the speech")
+            raise Forbidden(Code.SPEAKER_END_FORBIDDEN, "only the chair or the speaker can end the speech")
         floor, speech = state.end_speech(floor)
         subject = speech.user_id
     elif action == "reorder":
@@ -458,7 +470,7 @@ async def change_floor(
         floor = state.reorder_floor(floor, msg.user_ids)
         subject = None
     else:
-        raise InvalidInput(f"unknown speaker action {action!r}")
+        raise InvalidInput(Code.REQUEST_INVALID, f"unknown speaker action {action!r}")
     await _store_floor(session, meeting_id, rows, floor, now, "withdrawn")
     read = await floor_read(session, floor, now)
     await broker.commit(session, meeting_id, [FloorChanged(action=action, user_id=subject, speakers=read)])

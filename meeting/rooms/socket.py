@@ -19,14 +19,22 @@ from litestar.params import FromPath
 
 from meeting.agenda import Meeting, load_access
 from meeting.agenda import service as agenda
-from meeting.errors import DATABASE_DOWN, DomainError, Unauthenticated, is_database_down
+from meeting.errors import (
+    DATABASE_DOWN,
+    Close,
+    Code,
+    DomainError,
+    Forbidden,
+    InternalError,
+    InvalidInput,
+    RateLimited,
+    TooLarge,
+    Unauthenticated,
+    Unavailable,
+    is_database_down,
+)
 from meeting.rooms import service, state
 from meeting.rooms.hub import (
-    CLOSE_FORBIDDEN,
-    CLOSE_NOT_FOUND,
-    CLOSE_RESYNC,
-    CLOSE_TOO_MANY,
-    CLOSE_UNAUTHENTICATED,
     Connection,
     Hub,
     Room,
@@ -69,7 +77,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("meeting.rooms")
 
 AUTH_TIMEOUT_SECONDS = 10.0
-CLOSE_DATABASE_DOWN = 4503  # error code (docs/protocol.md): nothing was saved, retry the message
 POINTER_INTERVAL_SECONDS = 1 / 30  # 30 positions a second look smooth; more only loads the room
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(ClientMessage)
@@ -109,20 +116,20 @@ async def _first_message(socket: WebSocket[Any, Any, Any], limit: int) -> Auth |
     try:
         event = await asyncio.wait_for(socket.receive(), AUTH_TIMEOUT_SECONDS)
     except TimeoutError:
-        await _refuse(socket, CLOSE_UNAUTHENTICATED, 'send {"type":"auth"} first')
+        await _refuse(socket, Close.UNAUTHENTICATED, 'send {"type":"auth"} first')
         return None
     if event["type"] == "websocket.disconnect":
         return None
     raw: str | bytes = cast("str | bytes", event.get("text") or event.get("bytes") or b"")
     if len(raw) > limit:
-        await _refuse(socket, CLOSE_UNAUTHENTICATED, "the auth message is too large")
+        await _refuse(socket, Close.UNAUTHENTICATED, "the auth message is too large")
         return None
     try:
         message = _decoder.decode(raw)
     except (msgspec.DecodeError, msgspec.ValidationError):
         message = None
     if not isinstance(message, Auth):
-        await _refuse(socket, CLOSE_UNAUTHENTICATED, 'send {"type":"auth"} first')
+        await _refuse(socket, Close.UNAUTHENTICATED, 'send {"type":"auth"} first')
         return None
     return message
 
@@ -135,7 +142,7 @@ async def room_socket(socket: WebSocket[Any, Any, Any], meeting_id: FromPath[int
     hub = hub_of(app_state)
     await socket.accept()
     if not origin_allowed(socket, settings):
-        await _refuse(socket, CLOSE_FORBIDDEN, "origin not allowed")
+        await _refuse(socket, Close.FORBIDDEN, "origin not allowed")
         return
     auth = await _first_message(socket, settings.socket_frame_limit)
     if auth is None:
@@ -144,21 +151,25 @@ async def room_socket(socket: WebSocket[Any, Any, Any], meeting_id: FromPath[int
     async with hub.session_factory() as session:
         try:
             if token is None:
-                raise Unauthenticated("no token: send it in the auth message or log in for the cookie")
+                raise Unauthenticated(
+                    Code.AUTH_REQUIRED, "no token: send it in the auth message or log in for the cookie"
+                )
             user, claims = await resolve_token(session, app_state.signing_key, token)
         except DomainError as exc:
-            await _refuse(socket, CLOSE_UNAUTHENTICATED, exc.detail[:120])
+            await _refuse(socket, Close.UNAUTHENTICATED, exc.detail[:120])
             return
         if await session.get(Meeting, meeting_id) is None:
-            await _refuse(socket, CLOSE_NOT_FOUND, f"meeting {meeting_id} not found")
+            await _refuse(socket, Close.NOT_FOUND, f"meeting {meeting_id} not found")
             return
         try:
             await load_access(session, meeting_id, user)
         except DomainError:
-            await _refuse(socket, CLOSE_FORBIDDEN, f"you are not a participant of meeting {meeting_id}")
+            await _refuse(socket, Close.FORBIDDEN, f"you are not a participant of meeting {meeting_id}")
             return
     if await hub.presence.count(meeting_id, user.id) >= settings.sockets_per_user:
-        await _refuse(socket, CLOSE_TOO_MANY, f"at most {settings.sockets_per_user} open sockets per user")
+        await _refuse(
+            socket, Close.TOO_MANY_SOCKETS, f"at most {settings.sockets_per_user} open sockets per user"
+        )
         return
     connection = Connection(
         socket, meeting_id, user.id, state.Outbox(settings.socket_queue_limit), jti=claims.jti
@@ -225,7 +236,7 @@ async def _user(session: AsyncSession, connection: Connection) -> Any:
 
     user = await session.get(User, connection.user_id)
     if user is None or not user.is_active:
-        raise Unauthenticated("your account was disabled")
+        raise Unauthenticated(Code.AUTH_ACCOUNT_DISABLED, "your account was disabled")
     return user
 
 
@@ -251,19 +262,21 @@ async def _read(hub: Hub, room: Room, connection: Connection) -> None:
             # One error per second is enough to explain it; more would only feed the flood.
             if now - told_limited > 1:
                 told_limited = now
-                _reply(connection, ErrorMessage(code=4429, detail="too many messages; slow down"))
+                _refuse_message(
+                    connection, RateLimited(Code.REQUEST_RATE_LIMITED, "too many messages; slow down")
+                )
             continue
         if len(raw) > settings.socket_frame_limit:
             detail = f"message of {len(raw)} bytes is over the {settings.socket_frame_limit}-byte limit"
-            _reply(connection, ErrorMessage(code=4413, detail=detail))
+            _refuse_message(connection, TooLarge(Code.REQUEST_TOO_LARGE, detail))
             continue
         try:
             message = _decoder.decode(raw)
         except msgspec.ValidationError as exc:  # a subclass of DecodeError: test it first
-            _reply(connection, ErrorMessage(code=4422, detail=str(exc)))
+            _refuse_message(connection, InvalidInput(Code.REQUEST_INVALID, str(exc)))
             continue
         except msgspec.DecodeError as exc:
-            _reply(connection, ErrorMessage(code=4400, detail=f"malformed JSON: {exc}"))
+            _refuse_message(connection, DomainError(Code.REQUEST_MALFORMED, f"malformed JSON: {exc}"))
             continue
         if isinstance(message, PointerMove):
             _point(hub, room, connection, message, pointer, now)
@@ -271,19 +284,17 @@ async def _read(hub: Hub, room: Room, connection: Connection) -> None:
         try:
             await _carry_out(hub, connection, message)
         except DomainError as exc:
-            _reply(connection, ErrorMessage(code=exc.close_code, detail=exc.detail, ref=message.ref))
+            _refuse_message(connection, exc, message.ref)
             if isinstance(exc, (Unauthenticated,)):
-                connection.close(CLOSE_UNAUTHENTICATED, exc.detail[:120])
+                connection.close(Close.UNAUTHENTICATED, exc.detail[:120])
         except Exception as exc:
             if is_database_down(exc):  # an outage, not a bug: one log line, and the client retries
                 log.error("database unavailable for room message %s: %s", type(message).__name__, exc)
-                _reply(
-                    connection, ErrorMessage(code=CLOSE_DATABASE_DOWN, detail=DATABASE_DOWN, ref=message.ref)
-                )
+                _refuse_message(connection, Unavailable(Code.SERVER_UNAVAILABLE, DATABASE_DOWN), message.ref)
                 continue
             log.exception("room message %s failed", type(message).__name__)
-            _reply(
-                connection, ErrorMessage(code=4500, detail="internal error; please retry", ref=message.ref)
+            _refuse_message(
+                connection, InternalError(Code.SERVER_ERROR, "internal error; please retry"), message.ref
             )
 
 
@@ -291,14 +302,20 @@ def _reply(connection: Connection, event: msgspec.Struct) -> None:
     connection.push(_encoder.encode(event).decode())
 
 
+def _refuse_message(connection: Connection, error: DomainError, ref: str | None = None) -> None:
+    """Answer a refused message with an `error` event; the socket stays open."""
+    _reply(
+        connection, ErrorMessage(status=error.socket_status, code=error.code, detail=error.detail, ref=ref)
+    )
+
+
 def _point(
     hub: Hub, room: Room, connection: Connection, message: PointerMove, pointer: state.Throttle, now: float
 ) -> None:
     """The presenter's pointer: checked against the room's presenter, throttled, published without seq."""
     if room.presenter_id != connection.user_id:
-        _reply(
-            connection,
-            ErrorMessage(code=4403, detail="only the presenter's pointer is shown", ref=message.ref),
+        _refuse_message(
+            connection, Forbidden(Code.PRESENTER_ONLY, "only the presenter's pointer is shown"), message.ref
         )
         return
     if not pointer.allow(now):
@@ -317,7 +334,9 @@ async def _carry_out(hub: Hub, connection: Connection, message: Any) -> None:
         _reply(connection, Pong(ref=message.ref))
         return
     if isinstance(message, Auth):
-        _reply(connection, ErrorMessage(code=4400, detail="already authenticated", ref=message.ref))
+        _refuse_message(
+            connection, DomainError(Code.ROOM_ALREADY_AUTHENTICATED, "already authenticated"), message.ref
+        )
         return
     async with hub.session_factory() as session:
         if isinstance(message, Resync):
@@ -355,4 +374,4 @@ async def _carry_out(hub: Hub, connection: Connection, message: Any) -> None:
     _reply(connection, Ack(ref=message.ref, result=result) if result is not None else Ack(ref=message.ref))
 
 
-__all__ = ["CLOSE_RESYNC", "room_socket"]
+__all__ = ["room_socket"]

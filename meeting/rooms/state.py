@@ -10,7 +10,7 @@ import dataclasses
 from collections import deque
 from typing import TYPE_CHECKING
 
-from meeting.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound
+from meeting.errors import Code, Conflict, Forbidden, InvalidInput, InvalidState, NotFound
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -41,7 +41,7 @@ class Presenter:
 def set_presenter(state: Presenter, *, actor_is_chair: bool, user_id: int | None) -> Presenter:
     """The chair hands the room to a participant (or takes it back with None); what is shown stays."""
     if not actor_is_chair:
-        raise Forbidden("only the chair can choose who presents")
+        raise Forbidden(Code.PRESENTER_CHAIR_ONLY, "only the chair can choose who presents")
     return dataclasses.replace(state, user_id=user_id)
 
 
@@ -58,11 +58,11 @@ def turn_page(
     """Move the room to a document page; only the presenter may (the chair too while nobody presents)."""
     if state.user_id != actor_id and not (state.user_id is None and actor_is_chair):
         who = f"user {state.user_id} presents" if state.user_id is not None else "nobody presents"
-        raise Forbidden(f"only the presenter moves the room ({who})")
+        raise Forbidden(Code.PRESENTER_ONLY, f"only the presenter moves the room ({who})")
     if page < 1:
-        raise InvalidInput(f"page {page} is out of range (pages start at 1)")
+        raise InvalidInput(Code.PAGE_OUT_OF_RANGE, f"page {page} is out of range (pages start at 1)")
     if not (0.1 <= viewport.zoom <= 10):
-        raise InvalidInput(f"zoom {viewport.zoom} is out of range (0.1 to 10)")
+        raise InvalidInput(Code.PAGE_ZOOM_OUT_OF_RANGE, f"zoom {viewport.zoom} is out of range (0.1 to 10)")
     return Presenter(
         user_id=actor_id, document_id=document_id, version_id=version_id, page=page, viewport=viewport
     )
@@ -110,16 +110,16 @@ class Floor:
 def request_floor(floor: Floor, user_id: int, now: float) -> Floor:
     """Join the end of the queue."""
     if floor.speaking is not None and floor.speaking.user_id == user_id:
-        raise Conflict(f"user {user_id} already has the floor")
+        raise Conflict(Code.SPEAKER_ALREADY_SPEAKING, f"user {user_id} already has the floor")
     if floor.position(user_id) is not None:
-        raise Conflict(f"user {user_id} already asked for the floor")
+        raise Conflict(Code.SPEAKER_ALREADY_WAITING, f"user {user_id} already asked for the floor")
     return dataclasses.replace(floor, waiting=(*floor.waiting, Request(user_id, now)))
 
 
 def withdraw_floor(floor: Floor, user_id: int) -> Floor:
     """Leave the queue before being given the floor."""
     if floor.position(user_id) is None:
-        raise NotFound(f"user {user_id} is not waiting for the floor")
+        raise NotFound(Code.SPEAKER_NOT_WAITING, f"user {user_id} is not waiting for the floor")
     return dataclasses.replace(floor, waiting=tuple(e for e in floor.waiting if e.user_id != user_id))
 
 
@@ -130,10 +130,10 @@ def grant_floor(floor: Floor, user_id: int | None, now: float) -> tuple[Floor, S
     """
     if user_id is None:
         if not floor.waiting:
-            raise InvalidState("nobody is waiting for the floor")
+            raise InvalidState(Code.SPEAKER_NOBODY_WAITING, "nobody is waiting for the floor")
         user_id = floor.waiting[0].user_id
     elif floor.position(user_id) is None:
-        raise NotFound(f"user {user_id} is not waiting for the floor")
+        raise NotFound(Code.SPEAKER_NOT_WAITING, f"user {user_id} is not waiting for the floor")
     ended = floor.speaking
     waiting = tuple(e for e in floor.waiting if e.user_id != user_id)
     return Floor(waiting=waiting, speaking=Speech(user_id, now)), ended
@@ -142,7 +142,7 @@ def grant_floor(floor: Floor, user_id: int | None, now: float) -> tuple[Floor, S
 def end_speech(floor: Floor) -> tuple[Floor, Speech]:
     """Take the floor back from the current speaker."""
     if floor.speaking is None:
-        raise InvalidState("nobody has the floor")
+        raise InvalidState(Code.SPEAKER_NOBODY_SPEAKING, "nobody has the floor")
     return dataclasses.replace(floor, speaking=None), floor.speaking
 
 
@@ -150,7 +150,10 @@ def reorder_floor(floor: Floor, user_ids: Sequence[int]) -> Floor:
     """Put the waiting list in the chair's order; it must name every waiting user exactly once."""
     current = {e.user_id: e for e in floor.waiting}
     if sorted(user_ids) != sorted(current) or len(set(user_ids)) != len(user_ids):
-        raise InvalidInput(f"the order must list every waiting user exactly once: {sorted(current)}")
+        raise InvalidInput(
+            Code.SPEAKER_INVALID_ORDER,
+            f"the order must list every waiting user exactly once: {sorted(current)}",
+        )
     return dataclasses.replace(floor, waiting=tuple(current[u] for u in user_ids))
 
 

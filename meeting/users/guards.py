@@ -9,7 +9,7 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 
 from meeting.db import DbSession
-from meeting.errors import Unauthenticated
+from meeting.errors import Code, Unauthenticated
 from meeting.users.models import User
 from meeting.users.security import TokenClaims
 from meeting.users.service import resolve_token
@@ -44,7 +44,7 @@ async def provide_auth(request: ASGIConnection[Any, Any, Any, Any], db_session: 
     method = request.scope.get("method", "GET")
     token = token_from(request, allow_cookie=method in _COOKIE_METHODS)
     if token is None:
-        raise Unauthenticated("log in first: send 'Authorization: Bearer <token>'")
+        raise Unauthenticated(Code.AUTH_REQUIRED, "log in first: send 'Authorization: Bearer <token>'")
     user, claims = await resolve_token(db_session, request.app.state.signing_key, token)
     return Authenticated(user=user, claims=claims)
 

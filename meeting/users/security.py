@@ -11,7 +11,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from meeting.errors import Unauthenticated
+from meeting.errors import Code, Unauthenticated
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both paths cost one argon2 verification.
@@ -86,6 +86,6 @@ def decode_token(key: str, token: str) -> TokenClaims:
             expires_at=dt.datetime.fromtimestamp(payload["exp"], dt.UTC),
         )
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated("the access token has expired; log in again") from exc
+        raise Unauthenticated(Code.AUTH_TOKEN_EXPIRED, "the access token has expired; log in again") from exc
     except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
-        raise Unauthenticated("the access token is invalid") from exc
+        raise Unauthenticated(Code.AUTH_TOKEN_INVALID, "the access token is invalid") from exc

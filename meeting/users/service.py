@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from meeting.db import utcnow
-from meeting.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated
+from meeting.errors import Code, Conflict, Forbidden, NotFound, RateLimited, Unauthenticated
 from meeting.users.models import GlobalRole, RevokedToken, User
 from meeting.users.security import TokenClaims, decode_token, hash_password, issue_token, verify_password
 
@@ -65,7 +65,9 @@ class LoginLimiter:
                 log.warning("redis unavailable, login attempts limited in this process only: %s", exc)
                 allowed = await self._fallback.hit(limit, key)
             if not allowed:
-                raise RateLimited("too many login attempts; wait a minute and try again")
+                raise RateLimited(
+                    Code.AUTH_RATE_LIMITED, "too many login attempts; wait a minute and try again"
+                )
 
 
 async def authenticate(
@@ -77,7 +79,7 @@ async def authenticate(
     user = await session.scalar(select(User).where(User.username == normalized))
     ok = await verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        raise Unauthenticated("wrong username or password")
+        raise Unauthenticated(Code.AUTH_WRONG_LOGIN, "wrong username or password")
     return user
 
 
@@ -91,9 +93,9 @@ async def resolve_token(session: AsyncSession, signing_key: str, token: str) -> 
     claims = decode_token(signing_key, token)
     user = await session.get(User, claims.user_id)
     if user is None or not user.is_active or user.token_version != claims.token_version:
-        raise Unauthenticated("the access token is no longer valid; log in again")
+        raise Unauthenticated(Code.AUTH_TOKEN_INVALID, "the access token is no longer valid; log in again")
     if await session.get(RevokedToken, claims.jti) is not None:
-        raise Unauthenticated("the access token was logged out; log in again")
+        raise Unauthenticated(Code.AUTH_LOGGED_OUT, "the access token was logged out; log in again")
     return user, claims
 
 
@@ -109,17 +111,17 @@ async def revoke_token(session: AsyncSession, broker: Broker, user_id: int, clai
 async def list_users(session: AsyncSession, actor: User) -> list[User]:
     """Accounts, for admins and secretaries choosing whom to invite."""
     if actor.role not in (GlobalRole.admin, GlobalRole.secretary):
-        raise Forbidden("only administrators and secretaries can list accounts")
+        raise Forbidden(Code.USER_LIST_FORBIDDEN, "only administrators and secretaries can list accounts")
     return list(await session.scalars(select(User).order_by(User.display_name, User.id)))
 
 
 async def create_user(session: AsyncSession, actor: User | None, data: UserCreate) -> User:
     """Create an account; `actor` None means the command line."""
     if actor is not None and actor.role != GlobalRole.admin:
-        raise Forbidden("only administrators can create accounts")
+        raise Forbidden(Code.USER_CREATE_FORBIDDEN, "only administrators can create accounts")
     username = data.username.lower()
     if await session.scalar(select(func.count()).where(User.username == username)):
-        raise Conflict(f"username {username!r} is taken")
+        raise Conflict(Code.USER_USERNAME_TAKEN, f"username {username!r} is taken")
     user = User(
         username=username,
         display_name=data.display_name,
@@ -131,7 +133,7 @@ async def create_user(session: AsyncSession, actor: User | None, data: UserCreat
         await session.commit()
     except IntegrityError as exc:  # a concurrent create of the same name
         await session.rollback()
-        raise Conflict(f"username {username!r} is taken") from exc
+        raise Conflict(Code.USER_USERNAME_TAKEN, f"username {username!r} is taken") from exc
     return user
 
 
@@ -141,12 +143,14 @@ async def update_user(
     """Change an account; admins change anyone, users only their own name and password."""
     user = await session.get(User, user_id)
     if user is None:
-        raise NotFound(f"user {user_id} not found")
+        raise NotFound(Code.USER_NOT_FOUND, f"user {user_id} not found")
     is_admin = actor.role == GlobalRole.admin
     if not is_admin and (actor.id != user_id or data.role is not None or data.is_active is not None):
-        raise Forbidden("only administrators can change other accounts, roles or activation")
+        raise Forbidden(
+            Code.USER_CHANGE_FORBIDDEN, "only administrators can change other accounts, roles or activation"
+        )
     if is_admin and actor.id == user_id and (data.is_active is False or data.role not in (None, actor.role)):
-        raise Conflict("administrators cannot disable or demote themselves")
+        raise Conflict(Code.USER_CANNOT_DEMOTE_SELF, "administrators cannot disable or demote themselves")
     end_sessions = False
     if data.display_name is not None:
         user.display_name = data.display_name

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from meeting.agenda.models import AgendaItem
 from meeting.agenda.service import display_order
 from meeting.db import utcnow
-from meeting.errors import Conflict, NotFound
+from meeting.errors import Code, Conflict, NotFound
 from meeting.voting import service
 from meeting.voting.models import Conclusion, Poll
 from meeting.voting.schemas import ConclusionChanged, ConclusionRead
@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 async def _item(session: AsyncSession, access: MeetingAccess, item_id: int) -> AgendaItem:
     item = await session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != access.meeting.id:
-        raise NotFound(f"agenda item {item_id} not found in meeting {access.meeting.id}")
+        raise NotFound(
+            Code.AGENDA_ITEM_NOT_FOUND, f"agenda item {item_id} not found in meeting {access.meeting.id}"
+        )
     return item
 
 
@@ -61,7 +63,10 @@ async def write(
         await session.scalar(select(func.max(Conclusion.version)).where(Conclusion.item_id == item.id)) or 0
     )
     if data.base_version is not None and data.base_version != current:
-        raise Conflict(f"the conclusion of item {item.id} is at version {current}, not {data.base_version}")
+        raise Conflict(
+            Code.CONCLUSION_STALE,
+            f"the conclusion of item {item.id} is at version {current}, not {data.base_version}",
+        )
     row = Conclusion(
         meeting_id=access.meeting.id,
         item_id=item.id,
@@ -76,7 +81,9 @@ async def write(
         await session.flush()
     except IntegrityError as exc:  # UNIQUE(item, version): two editors saved at once; the second reloads
         await session.rollback()
-        raise Conflict(f"the conclusion of item {item_id} was saved by someone else meanwhile") from exc
+        raise Conflict(
+            Code.CONCLUSION_STALE, f"the conclusion of item {item_id} was saved by someone else meanwhile"
+        ) from exc
     read = await _read(session, access, row, with_polls=True)
     await broker.commit(session, access.meeting.id, [ConclusionChanged(conclusion=read)])
     return read
@@ -89,7 +96,7 @@ async def latest(session: AsyncSession, access: MeetingAccess, item_id: int) -> 
         select(Conclusion).where(Conclusion.item_id == item.id).order_by(Conclusion.version.desc()).limit(1)
     )
     if row is None:
-        raise NotFound(f"agenda item {item_id} has no conclusion yet")
+        raise NotFound(Code.CONCLUSION_NOT_FOUND, f"agenda item {item_id} has no conclusion yet")
     return await _read(session, access, row, with_polls=True)
 
 

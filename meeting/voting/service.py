@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from meeting.agenda.models import PRESENT, AgendaItem, MeetingStatus, Participant
 from meeting.db import utcnow
-from meeting.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound
+from meeting.errors import Code, Conflict, Forbidden, InvalidInput, InvalidState, NotFound
 from meeting.voting import audit
 from meeting.voting.models import Ballot, Poll, PollState, PollVoted, PollVoter, SecretBallot
 from meeting.voting.schemas import (
@@ -112,7 +112,7 @@ async def get_poll(session: AsyncSession, access: MeetingAccess, poll_id: int) -
     """A poll of the meeting, or 404."""
     poll = await session.get(Poll, poll_id)
     if poll is None or poll.meeting_id != access.meeting.id:
-        raise NotFound(f"poll {poll_id} not found in meeting {access.meeting.id}")
+        raise NotFound(Code.POLL_NOT_FOUND, f"poll {poll_id} not found in meeting {access.meeting.id}")
     return poll
 
 
@@ -148,28 +148,34 @@ def _spec_from(
     """Validated options and seats for a poll's shape."""
     if method == PollMethod.motion:
         if options is not None and len(options) != 3:
-            raise InvalidInput("a motion has exactly three option labels: yes, no, abstain")
+            raise InvalidInput(
+                Code.POLL_INVALID_OPTIONS, "a motion has exactly three option labels: yes, no, abstain"
+            )
         labels = list(options) if options is not None else list(MOTION_OPTIONS)
         seats = 1
     else:
         if not options:
-            raise InvalidInput(f"a {method} poll needs its options")
+            raise InvalidInput(Code.POLL_INVALID_OPTIONS, f"a {method} poll needs its options")
         labels = list(options)
         seats = max_selections if method == PollMethod.election else 1
         if seats > len(labels):
-            raise InvalidInput(f"maxSelections {seats} is more than the {len(labels)} candidates")
+            raise InvalidInput(
+                Code.POLL_INVALID_OPTIONS, f"maxSelections {seats} is more than the {len(labels)} candidates"
+            )
     if len(set(labels)) != len(labels):
-        raise InvalidInput("option labels must be distinct")
+        raise InvalidInput(Code.POLL_INVALID_OPTIONS, "option labels must be distinct")
     if kind == PollKind.secret and allow_change:
         # Changing a ballot means finding it again, which is exactly what a secret ballot forbids.
-        raise InvalidInput("secret polls cannot allow changing a ballot")
+        raise InvalidInput(Code.POLL_SECRET_CANNOT_CHANGE, "secret polls cannot allow changing a ballot")
     return labels, seats
 
 
 async def _item(session: AsyncSession, access: MeetingAccess, item_id: int) -> AgendaItem:
     item = await session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != access.meeting.id:
-        raise InvalidInput(f"agenda item {item_id} not found in meeting {access.meeting.id}")
+        raise InvalidInput(
+            Code.POLL_UNKNOWN_AGENDA_ITEM, f"agenda item {item_id} not found in meeting {access.meeting.id}"
+        )
     return item
 
 
@@ -192,7 +198,9 @@ async def create_poll(session: AsyncSession, access: MeetingAccess, data: PollCr
     """A draft poll on an agenda item, by the chair or secretary."""
     access.require_manager()
     if access.meeting.status in (MeetingStatus.ended, MeetingStatus.archived, MeetingStatus.cancelled):
-        raise InvalidState(f"meeting {access.meeting.id} is {access.meeting.status}; no new polls")
+        raise InvalidState(
+            Code.MEETING_NOT_EDITABLE, f"meeting {access.meeting.id} is {access.meeting.status}; no new polls"
+        )
     await _item(session, access, data.item_id)
     labels, seats = _spec_from(data.method, data.options, data.max_selections, data.kind, data.allow_change)
     poll = Poll(
@@ -225,7 +233,7 @@ async def update_poll(session: AsyncSession, access: MeetingAccess, poll_id: int
     access.require_manager()
     poll = await get_poll(session, access, poll_id)
     if poll.state != PollState.draft:
-        raise InvalidState(f"poll {poll.id} is {poll.state}; only drafts can be edited")
+        raise InvalidState(Code.POLL_NOT_DRAFT, f"poll {poll.id} is {poll.state}; only drafts can be edited")
     method = data.method or poll.method
     kind = data.kind or poll.kind
     allow_change = poll.allow_change if data.allow_change is None else data.allow_change
@@ -250,7 +258,9 @@ async def update_poll(session: AsyncSession, access: MeetingAccess, poll_id: int
 async def _transition(session: AsyncSession, poll: Poll, source: PollState, target: PollState) -> None:
     """The one gate of the poll lifecycle: a conditional UPDATE, so two racing chairs cannot both win."""
     if poll.state != source:
-        raise InvalidState(f"poll {poll.id} is {poll.state}; it cannot become {target}")
+        raise InvalidState(
+            Code.POLL_INVALID_TRANSITION, f"poll {poll.id} is {poll.state}; it cannot become {target}"
+        )
     try:
         result = await session.execute(
             update(Poll).where(Poll.id == poll.id, Poll.state == source).values(state=target)
@@ -258,11 +268,11 @@ async def _transition(session: AsyncSession, poll: Poll, source: PollState, targ
     except IntegrityError as exc:  # the one-open-poll-per-meeting index: another poll opened meanwhile
         refused = f"another poll of meeting {poll.meeting_id} was opened at the same moment as poll {poll.id}"
         await session.rollback()
-        raise InvalidState(refused) from exc
+        raise InvalidState(Code.POLL_ANOTHER_OPEN, refused) from exc
     if result.rowcount != 1:  # type: ignore[attr-defined]
         refused = f"poll {poll.id} is no longer {source}; it cannot become {target}"
         await session.rollback()  # expires every loaded row: build the message before
-        raise InvalidState(refused)
+        raise InvalidState(Code.POLL_INVALID_TRANSITION, refused)
     poll.state = target
 
 
@@ -272,12 +282,16 @@ async def open_poll(session: AsyncSession, broker: Broker, access: MeetingAccess
     poll = await get_poll(session, access, poll_id)
     meeting = access.meeting
     if poll.state == PollState.draft and meeting.status != MeetingStatus.live:
-        raise InvalidState(f"meeting {meeting.id} is {meeting.status}; polls open while it is live")
+        raise InvalidState(
+            Code.MEETING_NOT_LIVE, f"meeting {meeting.id} is {meeting.status}; polls open while it is live"
+        )
     other = await session.scalar(
         select(Poll.id).where(Poll.meeting_id == meeting.id, Poll.state == PollState.open, Poll.id != poll.id)
     )
     if other is not None and poll.state == PollState.draft:
-        raise InvalidState(f"poll {other} is still open; close it before opening poll {poll.id}")
+        raise InvalidState(
+            Code.POLL_ANOTHER_OPEN, f"poll {other} is still open; close it before opening poll {poll.id}"
+        )
     await _transition(session, poll, PollState.draft, PollState.open)
     members = list(
         await session.scalars(
@@ -420,9 +434,13 @@ async def poll_result(session: AsyncSession, access: MeetingAccess, poll_id: int
     poll = await get_poll(session, access, poll_id)
     result = result_of(poll)
     if result is None:
-        raise InvalidState(f"poll {poll.id} is {poll.state}; its result exists once it is closed")
+        raise InvalidState(
+            Code.POLL_RESULT_NOT_READY, f"poll {poll.id} is {poll.state}; its result exists once it is closed"
+        )
     if not may_see_result(poll, access):
-        raise InvalidState(f"poll {poll.id} is closed; its result is not published yet")
+        raise InvalidState(
+            Code.POLL_NOT_PUBLISHED, f"poll {poll.id} is closed; its result is not published yet"
+        )
     return result
 
 
@@ -443,14 +461,16 @@ def _new_receipt() -> str:
 async def _voter(session: AsyncSession, access: MeetingAccess, poll: Poll) -> Participant:
     participant = access.participant
     if participant is None:
-        raise Forbidden(f"only delegates of meeting {access.meeting.id} can vote")
+        raise Forbidden(Code.POLL_DELEGATES_ONLY, f"only delegates of meeting {access.meeting.id} can vote")
     eligible = await session.scalar(
         select(PollVoter.participant_id).where(
             PollVoter.poll_id == poll.id, PollVoter.participant_id == participant.id
         )
     )
     if eligible is None:
-        raise Forbidden(f"participant {participant.id} is not eligible in poll {poll.id}")
+        raise Forbidden(
+            Code.POLL_NOT_ELIGIBLE, f"participant {participant.id} is not eligible in poll {poll.id}"
+        )
     return participant
 
 
@@ -460,17 +480,17 @@ async def cast_ballot(
     """Record one ballot: refused when the poll is not open, the caller not eligible, or already voted."""
     poll = await get_poll(session, access, poll_id)
     if poll.state != PollState.open:
-        raise InvalidState(_not_open(poll))
+        raise InvalidState(Code.POLL_NOT_OPEN, _not_open(poll))
     participant = await _voter(session, access, poll)
     try:
         choice = check_ballot(spec_of(poll), data.choice)
     except ValueError as exc:
-        raise InvalidInput(f"poll {poll.id}: {exc}") from exc
+        raise InvalidInput(Code.POLL_INVALID_CHOICE, f"poll {poll.id}: {exc}") from exc
     encoded = json.dumps(list(choice))
     if not await _guard_open(session, poll.id):
         refused = f"poll {poll.id} is closed; ballots are no longer accepted"
         await session.rollback()  # expires every loaded row: build messages before
-        raise InvalidState(refused)
+        raise InvalidState(Code.POLL_NOT_OPEN, refused)
     already = f"participant {participant.id} already voted in poll {poll.id}"
     receipt = None
     changed = False
@@ -511,7 +531,7 @@ async def cast_ballot(
             )
     except IntegrityError as exc:  # the constraint decides, also between simultaneous requests
         await session.rollback()
-        raise Conflict(already) from exc
+        raise Conflict(Code.POLL_ALREADY_VOTED, already) from exc
     # Counted after the audit append took the chain's lock: ballots pass it one by one, so the
     # progress they announce only ever grows.
     cast = await cast_count(session, poll)
@@ -582,9 +602,13 @@ async def ballot_status(session: AsyncSession, access: MeetingAccess, poll_id: i
 async def _published_secret(session: AsyncSession, access: MeetingAccess, poll_id: int) -> Poll:
     poll = await get_poll(session, access, poll_id)
     if poll.kind != PollKind.secret:
-        raise InvalidInput(f"poll {poll.id} is {poll.kind}; receipts belong to secret polls")
+        raise InvalidInput(
+            Code.POLL_NOT_SECRET, f"poll {poll.id} is {poll.kind}; receipts belong to secret polls"
+        )
     if poll.state != PollState.published:
-        raise InvalidState(f"poll {poll.id} is {poll.state}; its ballots are listed once published")
+        raise InvalidState(
+            Code.POLL_NOT_PUBLISHED, f"poll {poll.id} is {poll.state}; its ballots are listed once published"
+        )
     return poll
 
 

@@ -32,20 +32,24 @@ async def test_plain_users_cannot_create_meetings(api: Api) -> None:
     await api.user("delegate")
     response = await api.call("POST", "/api/meetings", "delegate", json=MEETING)
     assert response.status_code == 403
+    assert response.json()["code"] == "meeting.create_forbidden"
     assert (await api.db.scalars(select(Meeting))).all() == []
 
 
 @pytest.mark.parametrize(
-    ("change", "problem"),
+    ("change", "code", "problem"),
     [
-        ({"endsAt": "2026-12-01T07:00:00+07:00"}, "endsAt must be after startsAt"),
-        ({"timezone": "Mars/Olympus"}, "unknown timezone"),
+        ({"endsAt": "2026-12-01T07:00:00+07:00"}, "meeting.ends_before_starts", "endsAt must be after"),
+        ({"timezone": "Mars/Olympus"}, "meeting.unknown_timezone", "unknown timezone"),
     ],
 )
-async def test_invalid_meeting_details_are_refused(api: Api, change: dict[str, str], problem: str) -> None:
+async def test_invalid_meeting_details_are_refused(
+    api: Api, change: dict[str, str], code: str, problem: str
+) -> None:
     await api.user("secretary", GlobalRole.secretary)
     response = await api.call("POST", "/api/meetings", "secretary", json=MEETING | change)
     assert response.status_code == 422
+    assert response.json()["code"] == code
     assert problem in response.json()["detail"]
 
 
@@ -55,7 +59,18 @@ async def test_naive_datetimes_are_refused(api: Api) -> None:
         "POST", "/api/meetings", "secretary", json=MEETING | {"startsAt": "2026-12-01T08:00:00"}
     )
     assert response.status_code == 400
+    assert response.json()["code"] == "request.invalid"
     assert "startsAt" in response.text
+
+
+async def test_framework_errors_carry_the_generic_code_of_their_status(api: Api) -> None:
+    await api.user("secretary", GlobalRole.secretary)
+    unknown = await api.call("GET", "/api/no-such-thing", "secretary")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "request.not_found")
+    wrong_method = await api.call("PUT", "/api/meetings", "secretary", json=MEETING)
+    assert (wrong_method.status_code, wrong_method.json()["code"]) == (405, "request.method_not_allowed")
+    anonymous = await api.client.get("/api/meetings")
+    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "auth.required")
 
 
 async def test_users_list_only_their_meetings_and_admins_all(council: Council) -> None:
@@ -90,7 +105,11 @@ async def test_meetings_filter_by_status_and_start_date(council: Council) -> Non
 async def test_non_participants_get_404_not_403(council: Council) -> None:
     response = await council.api.call("GET", council.url, "outsider")
     assert response.status_code == 404
-    assert response.json() == {"status": 404, "detail": f"meeting {council.meeting_id} not found"}
+    assert response.json() == {
+        "status": 404,
+        "code": "meeting.not_found",
+        "detail": f"meeting {council.meeting_id} not found",
+    }
     assert (await council.api.call("GET", "/api/meetings/99999", "outsider")).status_code == 404
 
 

@@ -75,7 +75,7 @@ async def test_only_the_presenter_moves_the_room(server: Server, room: Council) 
     await delegate.until("page.turn")
     await delegate.send(turn(9, ref="mine"))
     refused = await delegate.until("error", ref="mine")
-    assert refused["code"] == 4403
+    assert (refused["status"], refused["code"]) == (4403, "presenter.only")
     assert not [m for m in await chair.quiet() if m["type"] == "page.turn" and m["presenter"]["page"] == 9]
     # The chair hands the room to delegate1, who may now move it.
     await chair.send({"type": "presenter.set", "userId": room.api.ids["delegate1"], "ref": "p"})
@@ -86,7 +86,8 @@ async def test_only_the_presenter_moves_the_room(server: Server, room: Council) 
     assert (await chair.until("page.turn"))["presenter"]["page"] == 5
     # A delegate cannot choose the presenter.
     await delegate.send({"type": "presenter.set", "userId": room.api.ids["delegate2"], "ref": "x"})
-    assert (await delegate.until("error", ref="x"))["code"] == 4403
+    refused = await delegate.until("error", ref="x")
+    assert (refused["status"], refused["code"]) == (4403, "presenter.chair_only")
     await chair.close()
     await delegate.close()
 
@@ -102,7 +103,7 @@ async def test_pointer_reaches_followers_unsequenced_and_only_from_presenter(
     pointer = await delegate.until("pointer.move")
     assert pointer == {"type": "pointer.move", "seq": 0, "userId": room.api.ids["chair"], "x": 0.5, "y": 0.25}
     await delegate.send({"type": "pointer.move", "x": 0.1, "y": 0.1, "ref": "pt"})
-    assert (await delegate.until("error", ref="pt"))["code"] == 4403
+    assert (await delegate.until("error", ref="pt"))["status"] == 4403
     await chair.close()
     await delegate.close()
 
@@ -149,7 +150,7 @@ async def test_shared_annotation_is_broadcast_and_listed_by_page(server: Server,
     ]
     # Others may not edit it; the chair may delete a shared one.
     await other.send({"type": "annotation.update", "id": first["id"], "payload": {"text": "sửa"}, "ref": "u"})
-    assert (await other.until("error", ref="u"))["code"] == 4403
+    assert (await other.until("error", ref="u"))["status"] == 4403
     chair, _ = await join(server, room.api, room.meeting_id, "chair")
     await chair.send({"type": "annotation.delete", "id": first["id"], "ref": "d"})
     await chair.until("ack", ref="d")
@@ -174,7 +175,7 @@ async def test_retried_annotation_is_stored_once(server: Server, room: Council) 
     # Someone else reusing the id is told to pick another, and the original stays intact.
     thief, _ = await join(server, room.api, room.meeting_id, "delegate2")
     await thief.send({**message, "payload": {"text": "chiếm"}})
-    assert (await thief.until("error", ref="a"))["code"] == 4422
+    assert (await thief.until("error", ref="a"))["status"] == 4422
     await again.close()
     await thief.close()
 
@@ -218,15 +219,18 @@ async def test_unknown_last_seq_gets_a_fresh_snapshot(server: Server, room: Coun
 async def test_bad_frames_get_errors_and_the_socket_stays_open(server: Server, room: Council) -> None:
     sock, _ = await join(server, room.api, room.meeting_id, "delegate1")
     await sock.send("{not json")
-    assert (await sock.until("error"))["code"] == 4400
+    refused = await sock.until("error")
+    assert (refused["status"], refused["code"]) == (4400, "request.malformed")
     await sock.send({"type": "teleport"})
-    assert (await sock.until("error"))["code"] == 4422
+    refused = await sock.until("error")
+    assert (refused["status"], refused["code"]) == (4422, "request.invalid")
     await sock.send({"type": "page.turn", "documentId": 7, "versionId": 12, "page": 0, "ref": "z"})
     assert "page" in (await sock.until("error"))["detail"]
     await sock.send({"type": "ping", "color": "red"})
     assert "color" in (await sock.until("error"))["detail"]
     await sock.send({"type": "ping", "ref": "x" * (70 * 1024)})
-    assert (await sock.until("error"))["code"] == 4413
+    refused = await sock.until("error")
+    assert (refused["status"], refused["code"]) == (4413, "request.too_large")
     await sock.send({"type": "ping", "ref": "still-open"})
     assert (await sock.until("pong"))["ref"] == "still-open"
     await sock.close()
@@ -238,7 +242,7 @@ async def test_flooding_client_is_rate_limited(server: Server, room: Council) ->
         await sock.send({"type": "ping", "ref": str(index)})
     got = await sock.quiet(1.0)
     pongs = [m for m in got if m["type"] == "pong"]
-    limited = [m for m in got if m["type"] == "error" and m["code"] == 4429]
+    limited = [m for m in got if m["type"] == "error" and m["code"] == "request.rate_limited"]
     assert 20 <= len(pongs) < 100 and limited
     await asyncio.sleep(1.0)
     await sock.send({"type": "ping", "ref": "later"})
@@ -256,11 +260,12 @@ async def test_speaker_queue_round_trip_survives_reconnect(server: Server, room:
     await two.send({"type": "speaker.request", "ref": "r"})
     await two.until("ack", ref="r")
     await one.send({"type": "speaker.request", "ref": "again"})
-    assert (await one.until("error", ref="again"))["code"] == 4409
+    refused = await one.until("error", ref="again")
+    assert (refused["status"], refused["code"]) == (4409, "speaker.already_waiting")
     queue = await chair.until("speaker.queue", action="request", userId=api.ids["delegate2"])
     assert [w["userId"] for w in queue["speakers"]["waiting"]] == [api.ids["delegate1"], api.ids["delegate2"]]
     await one.send({"type": "speaker.grant", "ref": "g"})
-    assert (await one.until("error", ref="g"))["code"] == 4403
+    assert (await one.until("error", ref="g"))["status"] == 4403
     await chair.send({"type": "speaker.reorder", "userIds": [api.ids["delegate2"], api.ids["delegate1"]]})
     await chair.until("speaker.queue", action="reorder")
     await chair.send({"type": "speaker.grant", "ref": "g"})
@@ -288,7 +293,7 @@ async def test_chair_runs_the_agenda_over_the_socket(server: Server, room: Counc
     chair, _ = await join(server, api, room.meeting_id, "chair")
     delegate, _ = await join(server, api, room.meeting_id, "delegate1")
     await delegate.send({"type": "meeting.status", "status": "live", "ref": "no"})
-    assert (await delegate.until("error", ref="no"))["code"] == 4403
+    assert (await delegate.until("error", ref="no"))["status"] == 4403
     await chair.send({"type": "meeting.status", "status": "live", "ref": "m"})
     assert (await delegate.until("meeting.changed"))["meeting"]["status"] == "live"
     await chair.send({"type": "agenda.item", "itemId": item["id"], "status": "active", "ref": "i"})

@@ -46,7 +46,15 @@ async def test_wrong_password_and_unknown_user_get_the_same_401(api: Api) -> Non
     wrong = await api.client.post("/api/auth/login", json={"username": "admin", "password": "nope"})
     unknown = await api.client.post("/api/auth/login", json={"username": "ghost", "password": "nope"})
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json() == {"status": 401, "detail": "wrong username or password"}
+    assert (
+        wrong.json()
+        == unknown.json()
+        == {
+            "status": 401,
+            "code": "auth.wrong_login",
+            "detail": "wrong username or password",
+        }
+    )
 
 
 async def test_disabled_user_cannot_log_in(api: Api) -> None:

@@ -1,17 +1,25 @@
 // The HTTP client: bearer token for writes (the HttpOnly cookie covers reads and the WebSocket),
 // JSON in and out, and server errors turned into plain words in the current language.
-import { t } from "./i18n.js";
+import { t, has } from "./i18n.js";
 import { connection } from "./connection.js";
 
 const TOKEN_KEY = "meeting.token";
 const USER_KEY = "meeting.user";
 
+/** A refused request or room message: `status` (HTTP, or the socket's 44xx), the stable `code`
+ * (meeting/errors.py `Code`, or `client.*` for what never reached the server) and the English detail. */
 export class ApiError extends Error {
-  constructor(status, detail, errors) {
+  constructor(status, code, detail, errors) {
     super(detail || `HTTP ${status}`);
     this.status = status;
+    this.code = code || "";
     this.detail = detail || "";
     this.errors = errors || null;
+  }
+
+  /** From an error body (HTTP) or an `error` event (socket), both `{status, code, detail}`. */
+  static from(status, body) {
+    return new ApiError(body?.status ?? status, body?.code, body?.detail, body?.errors);
   }
 }
 
@@ -53,7 +61,7 @@ export async function api(method, path, body) {
     });
   } catch {
     connection.httpFailed();
-    throw new ApiError(0, "network");
+    throw new ApiError(0, "client.network", "network");
   }
   connection.httpOk();
   return handle(res, path);
@@ -73,7 +81,7 @@ async function handle(res, path) {
       session.clear();
       for (const fn of unauthenticatedListeners) fn();
     }
-    throw new ApiError(res.status, data?.detail, data?.errors);
+    throw ApiError.from(res.status, data);
   }
   return data;
 }
@@ -86,7 +94,7 @@ export function upload(path, form, onProgress) {
     if (session.token) xhr.setRequestHeader("Authorization", `Bearer ${session.token}`);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress?.(e.loaded / e.total);
-    xhr.onerror = () => reject(new ApiError(0, "network"));
+    xhr.onerror = () => reject(new ApiError(0, "client.network", "network"));
     xhr.onload = () => {
       let data = null;
       try {
@@ -95,40 +103,14 @@ export function upload(path, form, onProgress) {
         data = null;
       }
       if (xhr.status >= 200 && xhr.status < 300) resolve(data);
-      else reject(new ApiError(xhr.status, data?.detail, data?.errors));
+      else reject(ApiError.from(xhr.status, data));
     };
     xhr.send(form);
   });
 }
 
-// Server details are short English sentences; the ones a user meets are given plain words here.
-// Order matters: the first matching pattern wins; the status code is the fallback.
-const KNOWN_ERRORS = [
-  [/wrong username or password/i, "error.wrongLogin"],
-  [/too many login attempts/i, "error.tooManyLogins"],
-  [/no longer valid|logged out|log in first/i, "error.sessionExpired"],
-  [/endsAt must be after startsAt/i, "error.endsBeforeStarts"],
-  [/only secretaries and administrators can create meetings/i, "error.cannotCreateMeeting"],
-  [/only administrators and secretaries can list accounts/i, "error.cannotListUsers"],
-  [/only the chair of meeting/i, "error.chairOnly"],
-  [/only the chair or secretary/i, "error.managerOnly"],
-  [/start it before activating items/i, "error.startMeetingFirst"],
-  [/is active; finish it before removing it/i, "error.itemActive"],
-  [/its agenda can no longer change|can no longer be edited/i, "error.meetingClosed"],
-  [/attendance is taken when scheduled or live/i, "error.attendanceNotOpen"],
-  [/does not allow online attendance/i, "error.onlineNotAllowed"],
-  [/already takes part/i, "error.alreadyParticipant"],
-  [/cannot remove yourself/i, "error.cannotRemoveSelf"],
-  [/guests cannot vote/i, "error.guestsCannotVote"],
-  [/sub-items cannot have sub-items/i, "error.noNestedSubItems"],
-  [/cannot become|it cannot/i, "error.invalidTransition"],
-  [/already voted|ballots are no longer accepted/i, "error.alreadyVoted"],
-  [/not eligible/i, "error.notEligible"],
-  [/only the presenter/i, "error.presenterOnly"],
-];
-
+// What a code has no text for falls back to its status (socket statuses are 4000 + the HTTP one).
 const BY_STATUS = {
-  0: "error.network",
   400: "error.badRequest",
   401: "error.sessionExpired",
   403: "error.forbidden",
@@ -142,9 +124,10 @@ const BY_STATUS = {
   503: "error.unavailable",
 };
 
-/** A plain sentence in the current language for any error. */
+/** A plain sentence in the current language for any error: by its code, else by its status. */
 export function errorText(err) {
   if (!(err instanceof ApiError)) return t("error.unexpected");
-  for (const [pattern, key] of KNOWN_ERRORS) if (pattern.test(err.detail)) return t(key);
-  return t(BY_STATUS[err.status] || (err.status >= 500 ? "error.server" : "error.badRequest"));
+  if (err.code && has(`error.${err.code}`)) return t(`error.${err.code}`);
+  const status = err.status >= 4000 ? err.status - 4000 : err.status;
+  return t(BY_STATUS[status] || (status >= 500 ? "error.server" : "error.badRequest"));
 }

@@ -1,6 +1,6 @@
 // The meeting room socket (docs/protocol.md): auth first, snapshot or replay by seq, reconnect by itself
 // with back-off, and messages sent while away kept and sent again on return (annotations are idempotent).
-import { session } from "./api.js";
+import { session, ApiError } from "./api.js";
 import { connection } from "./connection.js";
 
 const PING_EVERY_MS = 15000;
@@ -68,7 +68,7 @@ export class Room {
           this.waiting.delete(msg.ref);
           this.outbox = this.outbox.filter((m) => m.ref !== msg.ref);
           if (msg.type === "ack") waiter.resolve(msg.result);
-          else waiter.reject(Object.assign(new Error(msg.detail), { code: msg.code, detail: msg.detail }));
+          else waiter.reject(ApiError.from(msg.status, msg));
         }
         if (msg.type === "error" && !waiter) console.warn("room error", msg);
         return;
@@ -161,7 +161,7 @@ export class Room {
     if (this.ws?.readyState === WebSocket.OPEN && this.seq != null) this.ws.send(JSON.stringify(msg));
     else if (!keep) {
       this.waiting.delete(msg.ref);
-      return Promise.reject(Object.assign(new Error("offline"), { code: 0, detail: "offline" }));
+      return Promise.reject(new ApiError(0, "client.offline", "offline"));
     }
     return promise;
   }

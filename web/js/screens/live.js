@@ -25,14 +25,6 @@ function newId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function roomErrorText(err) {
-  if (err?.code === 0) return t("error.offlineKept");
-  const map = { 4403: "error.forbidden", 4404: "error.notFound", 4409: "error.conflict", 4429: "error.rateLimited", 4422: "error.invalid" };
-  if (/presenter/i.test(err?.detail || "")) return t("error.presenterOnly");
-  if (/not live|start it/i.test(err?.detail || "")) return t("error.startMeetingFirst");
-  return t(map[err?.code] || "error.unexpected");
-}
-
 export function liveScreen(shell, { id }, { navigate }) {
   const me = session.user;
   const s = {
@@ -366,7 +358,7 @@ export function liveScreen(shell, { id }, { navigate }) {
       openDoc(doc, page);
       room
         .send({ type: "page.turn", documentId: doc.id, versionId: doc.version.id, page, viewport: viewer.viewport() }, { latest: true })
-        .catch((err) => toast(roomErrorText(err), "error"));
+        .catch((err) => toast(errorText(err), "error"));
       return;
     }
     if (s.viewDoc && doc.id === s.viewDoc.id && page === viewer.page) return;
@@ -386,11 +378,11 @@ export function liveScreen(shell, { id }, { navigate }) {
     const doc = s.viewDoc;
     room
       .send({ type: "page.turn", documentId: doc.id, versionId: doc.version.id, page: viewer.page, viewport: viewer.viewport() })
-      .catch((err) => toast(roomErrorText(err), "error"));
+      .catch((err) => toast(errorText(err), "error"));
   }
 
   function stopPresenting() {
-    room.send({ type: "presenter.set", userId: null }).catch((err) => toast(roomErrorText(err), "error"));
+    room.send({ type: "presenter.set", userId: null }).catch((err) => toast(errorText(err), "error"));
   }
 
   // ----------------------------------------------------------------------------------- annotations
@@ -425,7 +417,7 @@ export function liveScreen(shell, { id }, { navigate }) {
       .catch((err) => {
         s.pendingAnnotations.delete(a.id);
         viewer.applyAnnotation({ ...local, deleted: true });
-        toast(roomErrorText(err), "error");
+        toast(errorText(err), "error");
       });
   }
 
@@ -433,7 +425,7 @@ export function liveScreen(shell, { id }, { navigate }) {
     viewer.applyAnnotation({ ...a, deleted: true });
     room.send({ type: "annotation.delete", id: a.id }, { keep: true }).catch((err) => {
       viewer.applyAnnotation(a);
-      toast(roomErrorText(err), "error");
+      toast(errorText(err), "error");
     });
   }
 
@@ -490,7 +482,7 @@ export function liveScreen(shell, { id }, { navigate }) {
     const waiting = s.speakers.waiting.some((w) => w.userId === s.you);
     const speaking = s.speakers.speaking?.userId === s.you;
     const type = speaking ? "speaker.end" : waiting ? "speaker.withdraw" : "speaker.request";
-    busy(e.currentTarget, () => room.send({ type }).catch((err) => toast(roomErrorText(err), "error")));
+    busy(e.currentTarget, () => room.send({ type }).catch((err) => toast(errorText(err), "error")));
   }
 
   function renderSpeakers() {
@@ -530,7 +522,7 @@ export function liveScreen(shell, { id }, { navigate }) {
           h("h4", { i18n: "speakers.speaking" }),
           sp.speaking
             ? h("div.speaking-now", { dataset: { user: sp.speaking.userId } }, h("strong", sp.speaking.displayName), h("span.speak-timer", clock(elapsed())),
-                chair || sp.speaking.userId === s.you ? h("button.secondary", { type: "button", i18n: "speakers.end", onclick: (e) => busy(e.currentTarget, () => room.send({ type: "speaker.end" }).catch((err) => toast(roomErrorText(err), "error"))) }) : null)
+                chair || sp.speaking.userId === s.you ? h("button.secondary", { type: "button", i18n: "speakers.end", onclick: (e) => busy(e.currentTarget, () => room.send({ type: "speaker.end" }).catch((err) => toast(errorText(err), "error"))) }) : null)
             : h("p.muted", { i18n: "speakers.nobody" }),
           h("h4", { i18n: ["speakers.queue", { n: sp.waiting.length }] }),
           sp.waiting.length
@@ -539,7 +531,7 @@ export function liveScreen(shell, { id }, { navigate }) {
                   const ids = sp.waiting.map((x) => x.userId);
                   ids.splice(i, 1);
                   ids.splice(i + delta, 0, w.userId);
-                  busy(e.currentTarget, () => room.send({ type: "speaker.reorder", userIds: ids }).catch((err) => toast(roomErrorText(err), "error")));
+                  busy(e.currentTarget, () => room.send({ type: "speaker.reorder", userIds: ids }).catch((err) => toast(errorText(err), "error")));
                 };
                 const up = h("button.ghost.icon-only", { type: "button", disabled: i === 0, onclick: move(-1) }, "↑");
                 const down = h("button.ghost.icon-only", { type: "button", disabled: i === sp.waiting.length - 1, onclick: move(1) }, "↓");
@@ -547,7 +539,7 @@ export function liveScreen(shell, { id }, { navigate }) {
                 setAttr(down, "aria-label", "speakers.down");
                 return h("li", { dataset: { user: w.userId } }, h("span.queue-name", `${i + 1}. ${w.displayName}`),
                   chair ? h("span.queue-actions", sp.waiting.length > 1 ? [up, down] : null,
-                    h("button.primary", { type: "button", i18n: "speakers.grant", onclick: (e) => busy(e.currentTarget, () => room.send({ type: "speaker.grant", userId: w.userId }).catch((err) => toast(roomErrorText(err), "error"))) })) : null);
+                    h("button.primary", { type: "button", i18n: "speakers.grant", onclick: (e) => busy(e.currentTarget, () => room.send({ type: "speaker.grant", userId: w.userId }).catch((err) => toast(errorText(err), "error"))) })) : null);
               }))
             : h("p.muted", { i18n: "speakers.empty" })
         );
@@ -660,7 +652,7 @@ export function liveScreen(shell, { id }, { navigate }) {
             it.status === "done" ? h("span.done-mark", { "aria-label": t("item.status.done") }, "✓") : null,
             it.status === "active" ? h("span.active-mark", "●") : null),
           chair && live && it.status !== "active"
-            ? h("button.ghost.activate", { type: "button", i18n: "live.activate", onclick: (e) => busy(e.currentTarget, () => room.send({ type: "agenda.item", itemId: it.id, status: "active" }).catch((err) => toast(roomErrorText(err), "error"))) })
+            ? h("button.ghost.activate", { type: "button", i18n: "live.activate", onclick: (e) => busy(e.currentTarget, () => room.send({ type: "agenda.item", itemId: it.id, status: "active" }).catch((err) => toast(errorText(err), "error"))) })
             : null);
       agendaList.append(row(item, `${index + 1}.`));
       s.items.filter((c) => c.parentId === item.id).forEach((c, ci) => agendaList.append(row(c, `${index + 1}.${ci + 1}`)));
@@ -746,7 +738,7 @@ export function liveScreen(shell, { id }, { navigate }) {
     clear(chairStrip);
     const chair = s.role === "chair";
     const status = s.meeting.status;
-    const send = (msg) => (e) => busy(e.currentTarget, () => room.send(msg).catch((err) => toast(roomErrorText(err), "error")));
+    const send = (msg) => (e) => busy(e.currentTarget, () => room.send(msg).catch((err) => toast(errorText(err), "error")));
     const group = h("div.tool-group");
     if (chair && status === "scheduled") group.append(h("button.primary", { type: "button", i18n: "chair.start", onclick: send({ type: "meeting.status", status: "live" }) }));
     if (chair && status === "live") {
