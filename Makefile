@@ -17,6 +17,24 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+# Debian packages the tests use, each as package:command-that-shows-it-is-there. `make test` installs the
+# missing ones when run as root; otherwise it prints the one apt-get line and those tests skip (fail in CI).
+TEST_PACKAGES := chromium:chromium nodejs:node poppler-utils:pdftoppm docker-compose:docker-compose \
+	redis-server:redis-server postgresql:pg_ctlcluster
+
+define install_missing
+	@missing=""; for pair in $(1); do command -v "$${pair#*:}" >/dev/null 2>&1 || missing="$$missing $${pair%%:*}"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "Missing Debian packages; the features and tests that need them are unavailable until:"; \
+			echo "  sudo apt-get install -y$$missing"; \
+		fi; \
+	fi
+endef
+
 .PHONY: help
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,6 +45,7 @@ serve: $(VENV)/.installed ## Migrate, seed demo data and serve on http://127.0.0
 
 .PHONY: test
 test: $(VENV)/.installed-test ## Run the whole test suite (PostgreSQL/Redis too when TEST_DATABASE_URL/TEST_REDIS_URL are set)
+	$(call install_missing,$(TEST_PACKAGES))
 	$(BIN)/python -m pytest
 
 .PHONY: lint

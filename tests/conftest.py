@@ -42,6 +42,25 @@ PASSWORD = "correct horse battery"
 CHANNEL_NAMESPACE = f"test-{os.getpid()}-{secrets.token_hex(4)}"
 # One argon2 hash for every test user: hashing is deliberately slow.
 PASSWORD_HASH = PasswordHasher().hash(PASSWORD)
+# CI proves everything: there a test that would skip for a missing tool or service fails instead.
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under CI=true the production backends are not optional."""
+    if IN_CI and not (TEST_DATABASE_URL and TEST_REDIS_URL):
+        raise pytest.UsageError("CI=true needs TEST_DATABASE_URL and TEST_REDIS_URL (.ci/run sets both)")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Under CI=true a skip is a failure naming what was missing."""
+    report: pytest.TestReport = yield
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, where every tool must be present: {reason}"
+    return report
 
 
 @pytest.fixture(scope="session")
