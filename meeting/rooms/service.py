@@ -36,26 +36,32 @@ from meeting.rooms.schemas import (
     PresenterChanged,
     PresenterRead,
     Snapshot,
-    SpeakerGrant,
     SpeakerRead,
-    SpeakerReorder,
     ViewportMsg,
 )
 from meeting.users.models import User
 from meeting.voting import current_poll
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Sequence
+    from collections.abc import Callable, Collection, Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from meeting.broker import Broker, Event
+
+    # One change of the queue, given (queue, caller, now): the new queue and the user it concerns.
+    FloorChange = Callable[[state.Floor, int, float], tuple[state.Floor, int | None]]
     from meeting.rooms.schemas import (
         AnnotationAdd,
         AnnotationDelete,
         AnnotationUpdate,
         PageTurn,
         PresenterSet,
+        SpeakerEnd,
+        SpeakerGrant,
+        SpeakerReorder,
+        SpeakerRequest,
+        SpeakerWithdraw,
     )
 
 
@@ -80,7 +86,7 @@ async def _lock(session: AsyncSession, meeting_id: int) -> None:
     )
 
 
-def _participant_ids(access: MeetingAccess) -> None:
+def _require_participant(access: MeetingAccess) -> None:
     """Room actions need a seat in the meeting; an admin who is not invited only watches."""
     if access.participant is None:
         raise Forbidden(
@@ -203,7 +209,7 @@ async def add_annotation(
     session: AsyncSession, broker: Broker, access: MeetingAccess, msg: AnnotationAdd
 ) -> AnnotationRead:
     """Save an annotation; the same client id again returns the stored one unchanged (a retry)."""
-    _participant_ids(access)
+    _require_participant(access)
     meeting_id = access.meeting.id
     if len(_encoder.encode(msg.payload)) > 32 * 1024:
         raise InvalidInput(Code.ANNOTATION_TOO_LARGE, "the annotation's payload is over 32 KiB")
@@ -434,47 +440,79 @@ async def _store_floor(
             row.ended_at = _dt(now)
 
 
-async def change_floor(
-    session: AsyncSession,
-    broker: Broker,
-    access: MeetingAccess,
-    action: str,
-    msg: SpeakerGrant | SpeakerReorder | None = None,
+async def _change_floor(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, action: str, change: FloorChange
 ) -> FloorRead:
-    """Apply one speaker-queue action (request, withdraw, grant, end, reorder) and announce the queue."""
+    """Apply one speaker-queue change under the meeting's lock, store it and announce the queue."""
     meeting_id = access.meeting.id
-    user_id = access.user.id
     await _lock(session, meeting_id)
     rows = await _floor_rows(session, meeting_id)
-    floor = _floor_of(rows)
     now = utcnow().timestamp()
-    subject: int | None = user_id
-    if action == "request":
-        _participant_ids(access)
-        floor = state.request_floor(floor, user_id, now)
-    elif action == "withdraw":
-        floor = state.withdraw_floor(floor, user_id)
-    elif action == "grant":
-        access.require_chair()
-        target = msg.user_id if isinstance(msg, SpeakerGrant) else None
-        floor, _ = state.grant_floor(floor, target, now)
-        subject = floor.speaking.user_id if floor.speaking else None
-    elif action == "end":
-        if not access.is_chair and (floor.speaking is None or floor.speaking.user_id != user_id):
-            raise Forbidden(Code.SPEAKER_END_FORBIDDEN, "only the chair or the speaker can end the speech")
-        floor, speech = state.end_speech(floor)
-        subject = speech.user_id
-    elif action == "reorder":
-        access.require_chair()
-        assert isinstance(msg, SpeakerReorder)
-        floor = state.reorder_floor(floor, msg.user_ids)
-        subject = None
-    else:
-        raise InvalidInput(Code.REQUEST_INVALID, f"unknown speaker action {action!r}")
+    floor, subject = change(_floor_of(rows), access.user.id, now)
     await _store_floor(session, meeting_id, rows, floor, now, "withdrawn")
     read = await floor_read(session, floor, now)
     await broker.commit(session, meeting_id, [FloorChanged(action=action, user_id=subject, speakers=read)])
     return read
+
+
+async def request_to_speak(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, msg: SpeakerRequest
+) -> FloorRead:
+    """A participant asks for the floor and joins the end of the queue."""
+    _require_participant(access)
+    return await _change_floor(
+        session, broker, access, "request", lambda floor, me, now: (state.request_floor(floor, me, now), me)
+    )
+
+
+async def withdraw_request(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, msg: SpeakerWithdraw
+) -> FloorRead:
+    """A participant leaves the queue."""
+    return await _change_floor(
+        session, broker, access, "withdraw", lambda floor, me, now: (state.withdraw_floor(floor, me), me)
+    )
+
+
+async def grant_floor(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, msg: SpeakerGrant
+) -> FloorRead:
+    """The chair gives the floor to a waiting participant (the first in the queue without `userId`)."""
+    access.require_chair()
+
+    def grant(floor: state.Floor, me: int, now: float) -> tuple[state.Floor, int | None]:
+        floor, _ = state.grant_floor(floor, msg.user_id, now)
+        return floor, floor.speaking.user_id if floor.speaking else None
+
+    return await _change_floor(session, broker, access, "grant", grant)
+
+
+async def end_speech(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, msg: SpeakerEnd
+) -> FloorRead:
+    """The chair or the speaker ends the current speech."""
+
+    def end(floor: state.Floor, me: int, now: float) -> tuple[state.Floor, int | None]:
+        if not access.is_chair and (floor.speaking is None or floor.speaking.user_id != me):
+            raise Forbidden(Code.SPEAKER_END_FORBIDDEN, "only the chair or the speaker can end the speech")
+        floor, speech = state.end_speech(floor)
+        return floor, speech.user_id
+
+    return await _change_floor(session, broker, access, "end", end)
+
+
+async def reorder_speakers(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, msg: SpeakerReorder
+) -> FloorRead:
+    """The chair sets the order of the waiting participants."""
+    access.require_chair()
+    return await _change_floor(
+        session,
+        broker,
+        access,
+        "reorder",
+        lambda floor, me, now: (state.reorder_floor(floor, msg.user_ids), None),
+    )
 
 
 # ------------------------------------------------------------------------------------- presence, snapshot

@@ -17,7 +17,7 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 
-from meeting.agenda import Meeting, load_access
+from meeting.agenda import Meeting, MeetingAccess, load_access
 from meeting.agenda import service as agenda
 from meeting.errors import (
     DATABASE_DOWN,
@@ -68,11 +68,16 @@ from meeting.rooms.schemas import (
 from meeting.users import resolve_token, token_from
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from litestar.datastructures import State
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from meeting.broker import Broker
     from meeting.settings import Settings
+
+    # A room command: the caller's current access and the message in; an annotation command's result out.
+    Command = Callable[[AsyncSession, Broker, MeetingAccess, Any], Awaitable[object]]
 
 log = logging.getLogger("meeting.rooms")
 
@@ -327,9 +332,38 @@ def _point(
         )
 
 
+async def _set_meeting_status(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, msg: MeetingStatusSet
+) -> None:
+    await agenda.change_meeting_status(session, broker, access, msg.status)
+
+
+async def _set_item_status(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, msg: ItemStatusSet
+) -> None:
+    await agenda.change_item_status(session, broker, access, msg.item_id, msg.status)
+
+
+# Each room command and the one service function that carries it out: the service decides who may,
+# the same rule as over HTTP. Annotation commands answer with the stored annotation in their `ack`.
+COMMANDS: dict[type[msgspec.Struct], Command] = {
+    PageTurn: service.turn_page,
+    PresenterSet: service.set_presenter,
+    AnnotationAdd: service.add_annotation,
+    AnnotationUpdate: service.update_annotation,
+    AnnotationDelete: service.delete_annotation,
+    SpeakerRequest: service.request_to_speak,
+    SpeakerWithdraw: service.withdraw_request,
+    SpeakerGrant: service.grant_floor,
+    SpeakerEnd: service.end_speech,
+    SpeakerReorder: service.reorder_speakers,
+    MeetingStatusSet: _set_meeting_status,
+    ItemStatusSet: _set_item_status,
+}
+
+
 async def _carry_out(hub: Hub, connection: Connection, message: Any) -> None:
-    """Load the caller's current access (roles change, people are removed) and run one message."""
-    broker: Broker = hub.broker
+    """Run one message; commands load the caller's current access first (roles change, people leave)."""
     if isinstance(message, Ping):
         _reply(connection, Pong(ref=message.ref))
         return
@@ -344,34 +378,8 @@ async def _carry_out(hub: Hub, connection: Connection, message: Any) -> None:
             await _catch_up(hub, connection, message.last_seq)
             return
         access = await load_access(session, connection.meeting_id, await _user(session, connection))
-        result: AnnotationRead | None = None
-        if isinstance(message, PageTurn):
-            await service.turn_page(session, broker, access, message)
-        elif isinstance(message, PresenterSet):
-            await service.set_presenter(session, broker, access, message)
-        elif isinstance(message, AnnotationAdd):
-            result = await service.add_annotation(session, broker, access, message)
-        elif isinstance(message, AnnotationUpdate):
-            result = await service.update_annotation(session, broker, access, message)
-        elif isinstance(message, AnnotationDelete):
-            result = await service.delete_annotation(session, broker, access, message)
-        elif isinstance(message, SpeakerRequest):
-            await service.change_floor(session, broker, access, "request")
-        elif isinstance(message, SpeakerWithdraw):
-            await service.change_floor(session, broker, access, "withdraw")
-        elif isinstance(message, SpeakerGrant):
-            await service.change_floor(session, broker, access, "grant", message)
-        elif isinstance(message, SpeakerEnd):
-            await service.change_floor(session, broker, access, "end")
-        elif isinstance(message, SpeakerReorder):
-            await service.change_floor(session, broker, access, "reorder", message)
-        elif isinstance(message, MeetingStatusSet):
-            access.require_chair()
-            await agenda.change_meeting_status(session, broker, access, message.status)
-        elif isinstance(message, ItemStatusSet):
-            access.require_chair()
-            await agenda.change_item_status(session, broker, access, message.item_id, message.status)
-    _reply(connection, Ack(ref=message.ref, result=result) if result is not None else Ack(ref=message.ref))
+        result = await COMMANDS[type(message)](session, hub.broker, access, message)
+    _reply(connection, Ack(ref=message.ref, result=result if isinstance(result, AnnotationRead) else None))
 
 
 __all__ = ["room_socket"]

@@ -293,7 +293,8 @@ async def test_chair_runs_the_agenda_over_the_socket(server: Server, room: Counc
     chair, _ = await join(server, api, room.meeting_id, "chair")
     delegate, _ = await join(server, api, room.meeting_id, "delegate1")
     await delegate.send({"type": "meeting.status", "status": "live", "ref": "no"})
-    assert (await delegate.until("error", ref="no"))["status"] == 4403
+    refused = await delegate.until("error", ref="no")
+    assert (refused["status"], refused["code"]) == (4403, "meeting.chair_or_secretary_only")
     await chair.send({"type": "meeting.status", "status": "live", "ref": "m"})
     assert (await delegate.until("meeting.changed"))["meeting"]["status"] == "live"
     await chair.send({"type": "agenda.item", "itemId": item["id"], "status": "active", "ref": "i"})
@@ -302,6 +303,24 @@ async def test_chair_runs_the_agenda_over_the_socket(server: Server, room: Counc
     assert (await api.ok("GET", f"{room.url}/agenda", "delegate1"))[0]["status"] == "active"
     await chair.close()
     await delegate.close()
+
+
+async def test_the_secretary_may_over_the_socket_what_they_may_over_http(
+    server: Server, room: Council
+) -> None:
+    api = room.api
+    item = await api.ok("POST", f"{room.url}/agenda", "secretary", json={"title": "Bầu cử"})
+    await api.ok("POST", f"{room.url}/status", "secretary", json={"status": "scheduled"})
+    secretary, _ = await join(server, api, room.meeting_id, "secretary")
+    await secretary.send({"type": "meeting.status", "status": "live", "ref": "m"})
+    assert (await secretary.until("meeting.changed"))["meeting"]["status"] == "live"
+    await secretary.send({"type": "agenda.item", "itemId": item["id"], "status": "active", "ref": "i"})
+    await secretary.until("ack", ref="i")
+    # Handing the floor stays the chair's, on either transport.
+    await secretary.send({"type": "speaker.grant", "ref": "g"})
+    refused = await secretary.until("error", ref="g")
+    assert (refused["status"], refused["code"]) == (4403, "meeting.chair_only")
+    await secretary.close()
 
 
 async def test_disabled_user_is_disconnected_at_once(server: Server, room: Council) -> None:
