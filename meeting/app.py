@@ -18,15 +18,18 @@ from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from sqlalchemy import text
 
-from meeting.agenda import AgendaController, MeetingController, ParticipantController
+from meeting.agenda.controller import route_handlers as agenda_routes
 from meeting.broker import Broker
 from meeting.db import close_sessions_middleware, create_engine, create_session_factory, provide_db_session
-from meeting.docs import DocsPlugin, DocumentController
+from meeting.docs import DocsPlugin
+from meeting.docs.controller import route_handlers as docs_routes
 from meeting.errors import EXCEPTION_HANDLERS
-from meeting.rooms import AnnotationController, room_socket
+from meeting.rooms import RoomsPlugin
+from meeting.rooms.controller import route_handlers as rooms_routes
 from meeting.schemas import Schema
-from meeting.users import AuthController, LoginLimiter, UserController, provide_auth, provide_current_user
-from meeting.voting import ConclusionController, MinutesController, PollController
+from meeting.users import LoginLimiter, provide_auth, provide_current_user
+from meeting.users.controller import route_handlers as users_routes
+from meeting.voting.controller import route_handlers as voting_routes
 from meeting.web import web_routes
 
 if TYPE_CHECKING:
@@ -117,13 +120,10 @@ def create_app(settings: Settings) -> Litestar:
     )
 
     @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+    async def lifespan(_: Litestar) -> AsyncGenerator[None, None]:
         try:
             yield
         finally:
-            hub = app.state.get("room_hub")
-            if hub is not None:
-                await hub.close()
             await engine.dispose()
             if broker.redis is not None:
                 await broker.redis.aclose()
@@ -133,17 +133,11 @@ def create_app(settings: Settings) -> Litestar:
 
     route_handlers: list[Any] = [
         health,
-        AuthController,
-        UserController,
-        MeetingController,
-        AgendaController,
-        ParticipantController,
-        AnnotationController,
-        room_socket,
-        DocumentController,
-        PollController,
-        ConclusionController,
-        MinutesController,
+        *users_routes,
+        *agenda_routes,
+        *rooms_routes,
+        *docs_routes,
+        *voting_routes,
     ]
     if (WEB_DIR / "index.html").is_file():
         route_handlers.extend(web_routes(WEB_DIR))
@@ -152,7 +146,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=route_handlers,
         state=state,
         lifespan=[lifespan],
-        plugins=[broker.channels, DocsPlugin()],
+        plugins=[broker.channels, DocsPlugin(), RoomsPlugin()],
         dependencies={
             "db_session": Provide(provide_db_session),
             "auth": Provide(provide_auth),

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, TypeAlias
+from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post, put
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from meeting.agenda import service
+from meeting.agenda.deps import Access, provide_access
 from meeting.agenda.models import MeetingStatus
 from meeting.agenda.schemas import (
     AgendaOrder,
@@ -33,16 +34,6 @@ from meeting.agenda.service import MeetingAccess
 from meeting.broker import Publisher
 from meeting.db import DbSession
 from meeting.users import CurrentUser
-
-# How handlers ask for the meeting in their path, as the caller may see it.
-Access: TypeAlias = NamedDependency[MeetingAccess]
-
-
-async def provide_access(
-    meeting_id: FromPath[int], db_session: DbSession, current_user: CurrentUser
-) -> MeetingAccess:
-    """Dependency: the meeting in the path, as the caller may see it (404 if they may not)."""
-    return await service.load_access(db_session, meeting_id, current_user)
 
 
 def _read(access: MeetingAccess) -> MeetingRead:
@@ -235,3 +226,7 @@ class ParticipantController(Controller):
         """Self check-in (in the room or online) and check-out."""
         participant, _ = await service.set_attendance(db_session, broker, access, None, data)
         return ParticipantRead.of(participant)
+
+
+# What this domain adds to the app (gathered by meeting/app.py).
+route_handlers = [MeetingController, AgendaController, ParticipantController]

@@ -1,6 +1,6 @@
 """Meeting materials: upload, safe parsing in workers, page rendering, search, watermarked downloads."""
 
-from meeting.docs.controller import Docs, DocumentController, provide_docs
+from meeting.docs.deps import Docs, provide_docs
 from meeting.docs.models import Document, DocumentDownload, DocumentPage, DocumentVersion
 from meeting.docs.plugin import DocsPlugin
 from meeting.docs.render import DocsRuntime
@@ -13,7 +13,6 @@ __all__ = [
     "DocsPlugin",
     "DocsRuntime",
     "Document",
-    "DocumentController",
     "DocumentDownload",
     "DocumentPage",
     "DocumentProgress",

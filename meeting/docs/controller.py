@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeAlias
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.background_tasks import BackgroundTask
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.openapi.spec import (
     OpenAPIFormat,
     OpenAPIMediaType,
@@ -24,12 +24,11 @@ from meeting.agenda import Access, provide_access
 from meeting.broker import Publisher
 from meeting.db import DbSession
 from meeting.docs import service
+from meeting.docs.deps import Docs, provide_docs
 from meeting.docs.render import DocsRuntime
 from meeting.docs.schemas import DocumentProgress, DocumentRead, SearchHit
 from meeting.docs.text import content_disposition
 from meeting.docs.upload import Upload, receive_upload
-
-Docs: TypeAlias = NamedDependency[DocsRuntime]
 
 # Content-addressed: a page image never changes, so tablets keep it for a year without asking again.
 IMMUTABLE = "private, max-age=31536000, immutable"
@@ -53,12 +52,6 @@ class UploadOperation(Operation):
         self.request_body = RequestBody(
             required=True, content={"multipart/form-data": OpenAPIMediaType(schema=form)}
         )
-
-
-def provide_docs(request: Request[Any, Any, Any]) -> DocsRuntime:
-    """Dependency: the documents runtime the DocsPlugin put in the app state."""
-    runtime: DocsRuntime = request.app.state.docs
-    return runtime
 
 
 async def _receive(request: Request[Any, Any, Any], docs: DocsRuntime) -> Upload:
@@ -209,3 +202,7 @@ class DocumentController(Controller):
     ) -> list[SearchHit]:
         """Pages of the meeting's documents containing every word, best first, with highlighted snippets."""
         return await service.search(db_session, access, q)
+
+
+# What this domain adds to the app (gathered by meeting/app.py).
+route_handlers = [DocumentController]

@@ -1,6 +1,5 @@
 """The realtime meeting room: presence, follow-the-presenter, annotations, speaker queue, resync."""
 
-from meeting.rooms.controller import AnnotationController
 from meeting.rooms.models import (
     Annotation,
     AnnotationKind,
@@ -9,17 +8,16 @@ from meeting.rooms.models import (
     SpeakerStatus,
     Visibility,
 )
+from meeting.rooms.plugin import RoomsPlugin
 from meeting.rooms.service import user_channel
-from meeting.rooms.socket import room_socket
 
 __all__ = [
     "Annotation",
-    "AnnotationController",
     "AnnotationKind",
     "RoomPresenter",
+    "RoomsPlugin",
     "SpeakerEntry",
     "SpeakerStatus",
     "Visibility",
-    "room_socket",
     "user_channel",
 ]

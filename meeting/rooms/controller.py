@@ -6,11 +6,11 @@ from litestar import Controller, get
 from litestar.di import Provide
 from litestar.params import FromPath
 
-from meeting.agenda import provide_access
-from meeting.agenda.controller import Access
+from meeting.agenda import Access, provide_access
 from meeting.db import DbSession
 from meeting.rooms import service
 from meeting.rooms.schemas import AnnotationList
+from meeting.rooms.socket import room_socket
 
 
 class AnnotationController(Controller):
@@ -26,3 +26,7 @@ class AnnotationController(Controller):
     ) -> AnnotationList:
         """Shared annotations and the caller's own private ones, page by page."""
         return await service.list_annotations(db_session, access, document_id, version_id)
+
+
+# What this domain adds to the app (gathered by meeting/app.py).
+route_handlers = [AnnotationController, room_socket]

@@ -70,7 +70,6 @@ from meeting.users import resolve_token, token_from
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from litestar.datastructures import State
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from meeting.broker import Broker
@@ -85,15 +84,6 @@ AUTH_TIMEOUT_SECONDS = 10.0
 POINTER_INTERVAL_SECONDS = 1 / 30  # 30 positions a second look smooth; more only loads the room
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(ClientMessage)
-
-
-def hub_of(app_state: State) -> Hub:
-    """The process's hub, made on first use (one per app)."""
-    hub: Hub | None = app_state.get("room_hub")
-    if hub is None:
-        hub = Hub(app_state.settings, app_state.broker, app_state.session_factory)
-        app_state.room_hub = hub
-    return hub
 
 
 def origin_allowed(socket: WebSocket[Any, Any, Any], settings: Settings) -> bool:
@@ -144,7 +134,7 @@ async def room_socket(socket: WebSocket[Any, Any, Any], meeting_id: FromPath[int
     """A tablet in a meeting: see docs/protocol.md."""
     app_state = socket.app.state
     settings: Settings = app_state.settings
-    hub = hub_of(app_state)
+    hub: Hub = app_state.room_hub
     await socket.accept()
     if not origin_allowed(socket, settings):
         await _refuse(socket, Close.FORBIDDEN, "origin not allowed")

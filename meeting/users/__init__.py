@@ -1,7 +1,6 @@
 """Accounts, password hashing, login, tokens and the current-user dependency."""
 
-from meeting.users.controller import AuthController, UserController
-from meeting.users.guards import (
+from meeting.users.deps import (
     SESSION_COOKIE,
     Auth,
     Authenticated,
@@ -16,13 +15,11 @@ from meeting.users.service import LoginLimiter, resolve_token
 __all__ = [
     "SESSION_COOKIE",
     "Auth",
-    "AuthController",
     "Authenticated",
     "CurrentUser",
     "GlobalRole",
     "LoginLimiter",
     "User",
-    "UserController",
     "provide_auth",
     "provide_current_user",
     "resolve_token",

@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from meeting.broker import Publisher
 from meeting.db import DbSession
 from meeting.users import service
-from meeting.users.guards import SESSION_COOKIE, Auth, CurrentUser
+from meeting.users.deps import SESSION_COOKIE, Auth, CurrentUser
 from meeting.users.schemas import LoginRequest, TokenResponse, UserCreate, UserRead, UserUpdate
 
 
@@ -94,3 +94,7 @@ class UserController(Controller):
         """Change an account; disabling or a role change ends its sessions at once."""
         user = await service.update_user(db_session, broker, current_user, user_id, data)
         return UserRead.of(user)
+
+
+# What this domain adds to the app (gathered by meeting/app.py).
+route_handlers = [AuthController, UserController]

@@ -1,16 +1,12 @@
 """Votes, conclusions and minutes: open, named and secret polls, the audit chain, the biên bản."""
 
-from meeting.voting.controller import ConclusionController, MinutesController, PollController
 from meeting.voting.models import PollState
 from meeting.voting.schemas import PollRead, PollResult
 from meeting.voting.service import current_poll
 from meeting.voting.tally import MajorityRule, PollKind, PollMethod
 
 __all__ = [
-    "ConclusionController",
     "MajorityRule",
-    "MinutesController",
-    "PollController",
     "PollKind",
     "PollMethod",
     "PollRead",

@@ -194,3 +194,7 @@ class MinutesController(Controller):
         """The minutes as Markdown, for the web client."""
         text = await minutes.minutes_markdown(db_session, access)
         return Response(text, media_type="text/markdown; charset=utf-8")
+
+
+# What this domain adds to the app (gathered by meeting/app.py).
+route_handlers = [PollController, ConclusionController, MinutesController]
