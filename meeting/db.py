@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -12,6 +12,8 @@ from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from meeting.errors import Code, NotFound
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Send
@@ -57,6 +59,34 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 
 # How handlers ask for the request's session.
 DbSession: TypeAlias = NamedDependency[AsyncSession]
+
+
+class OfMeeting(Protocol):
+    """A row that belongs to one meeting."""
+
+    @property
+    def meeting_id(self) -> int: ...
+
+
+RowT = TypeVar("RowT", bound=OfMeeting)
+
+
+async def get_in_meeting(
+    session: AsyncSession, model: type[RowT], row_id: object, meeting_id: int
+) -> RowT | None:
+    """The row with this id if it belongs to this meeting: another meeting's id is as good as unknown."""
+    row = await session.get(model, row_id)
+    return row if row is not None and row.meeting_id == meeting_id else None
+
+
+async def get_or_404(
+    session: AsyncSession, model: type[RowT], row_id: object, meeting_id: int, code: Code, what: str
+) -> RowT:
+    """The row of this meeting, or NotFound("<what> not found in meeting <id>") with the given code."""
+    row = await get_in_meeting(session, model, row_id, meeting_id)
+    if row is None:
+        raise NotFound(code, f"{what} not found in meeting {meeting_id}")
+    return row
 
 
 def utcnow() -> dt.datetime:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 import msgspec
 
 
 class Schema(msgspec.Struct, rename="camel", forbid_unknown_fields=True, kw_only=True):
     """Base of request and response bodies: camelCase on the wire, unknown fields refused."""
 
+    @classmethod
+    def from_row(cls, row: object) -> Self:
+        """This schema filled from a table row's attributes of the same names."""
+        return msgspec.convert(row, cls, from_attributes=True)
+
 
 class ErrorBody(Schema):
-    """The JSON body of every 4xx/5xx response."""
+    """The JSON body of every 4xx/5xx response: `code` is stable (meeting/errors.py `Code`)."""
 
     status: int
+    code: str
     detail: str
     errors: list[dict[str, str]] | None = None
 

@@ -112,14 +112,14 @@ class AgendaController(Controller):
     @get("/")
     async def list_items(self, db_session: DbSession, access: Access) -> list[ItemRead]:
         """The agenda in display order (each item followed by its sub-items)."""
-        return [ItemRead.of(i) for i in await service.list_items(db_session, access)]
+        return [ItemRead.from_row(i) for i in await service.list_items(db_session, access)]
 
     @post("/")
     async def create_item(
         self, db_session: DbSession, broker: Publisher, access: Access, data: JSONBody[ItemCreate]
     ) -> ItemRead:
         """Append an item (or a sub-item, with parentId)."""
-        return ItemRead.of(await service.create_item(db_session, broker, access, data))
+        return ItemRead.from_row(await service.create_item(db_session, broker, access, data))
 
     @patch("/{item_id:int}")
     async def update_item(
@@ -131,7 +131,7 @@ class AgendaController(Controller):
         data: JSONBody[ItemUpdate],
     ) -> ItemRead:
         """Edit an item's title, description, presenter or planned minutes."""
-        return ItemRead.of(await service.update_item(db_session, broker, access, item_id, data))
+        return ItemRead.from_row(await service.update_item(db_session, broker, access, item_id, data))
 
     @delete("/{item_id:int}", status_code=HTTP_204_NO_CONTENT)
     async def delete_item(
@@ -145,7 +145,7 @@ class AgendaController(Controller):
         self, db_session: DbSession, broker: Publisher, access: Access, data: JSONBody[AgendaOrder]
     ) -> list[ItemRead]:
         """Set the order and nesting of every item in one request."""
-        return [ItemRead.of(i) for i in await service.reorder_items(db_session, broker, access, data)]
+        return [ItemRead.from_row(i) for i in await service.reorder_items(db_session, broker, access, data)]
 
     @post("/{item_id:int}/status", status_code=HTTP_200_OK)
     async def change_status(
@@ -157,7 +157,9 @@ class AgendaController(Controller):
         data: JSONBody[ItemStatusChange],
     ) -> ItemRead:
         """pending → active → done (done → active to reopen); one item is active at a time."""
-        return ItemRead.of(await service.change_item_status(db_session, broker, access, item_id, data.status))
+        return ItemRead.from_row(
+            await service.change_item_status(db_session, broker, access, item_id, data.status)
+        )
 
 
 class ParticipantController(Controller):

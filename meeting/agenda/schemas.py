@@ -8,7 +8,6 @@ from typing import Annotated
 import msgspec
 
 from meeting.agenda.models import (
-    AgendaItem,
     Attendance,
     ItemStatus,
     Meeting,
@@ -138,20 +137,6 @@ class ItemRead(Schema):
     presenter: str
     planned_minutes: int | None
     status: ItemStatus
-
-    @classmethod
-    def of(cls, item: AgendaItem) -> ItemRead:
-        """Build from the table row."""
-        return cls(
-            id=item.id,
-            parent_id=item.parent_id,
-            position=item.position,
-            title=item.title,
-            description=item.description,
-            presenter=item.presenter,
-            planned_minutes=item.planned_minutes,
-            status=item.status,
-        )
 
 
 class OrderEntry(Schema):

@@ -35,7 +35,7 @@ from meeting.agenda.schemas import (
     Quorum,
 )
 from meeting.broker import RoomSequence
-from meeting.db import utcnow
+from meeting.db import get_or_404, utcnow
 from meeting.errors import Code, Conflict, Forbidden, InvalidInput, InvalidState, NotFound
 from meeting.users.models import GlobalRole, User
 
@@ -221,7 +221,7 @@ async def change_meeting_status(
         for item in items:
             if item.status == ItemStatus.active:
                 item.status = ItemStatus.done
-        events.append(AgendaChanged(items=[ItemRead.of(i) for i in items]))
+        events.append(AgendaChanged(items=[ItemRead.from_row(i) for i in items]))
     await broker.commit(session, meeting.id, events)
     return meeting
 
@@ -300,13 +300,11 @@ async def list_items(session: AsyncSession, access: MeetingAccess) -> list[Agend
     return await _items(session, access.meeting.id)
 
 
-async def _item(session: AsyncSession, access: MeetingAccess, item_id: int) -> AgendaItem:
-    item = await session.get(AgendaItem, item_id)
-    if item is None or item.meeting_id != access.meeting.id:
-        raise NotFound(
-            Code.AGENDA_ITEM_NOT_FOUND, f"agenda item {item_id} not found in meeting {access.meeting.id}"
-        )
-    return item
+async def get_item(session: AsyncSession, access: MeetingAccess, item_id: int) -> AgendaItem:
+    """An agenda item of the caller's meeting, or 404."""
+    return await get_or_404(
+        session, AgendaItem, item_id, access.meeting.id, Code.AGENDA_ITEM_NOT_FOUND, f"agenda item {item_id}"
+    )
 
 
 def _require_editable(meeting: Meeting) -> None:
@@ -319,7 +317,7 @@ def _require_editable(meeting: Meeting) -> None:
 
 async def _announce_agenda(session: AsyncSession, broker: Broker, meeting_id: int) -> list[AgendaItem]:
     items = await _items(session, meeting_id)
-    await broker.commit(session, meeting_id, [AgendaChanged(items=[ItemRead.of(i) for i in items])])
+    await broker.commit(session, meeting_id, [AgendaChanged(items=[ItemRead.from_row(i) for i in items])])
     return items
 
 
@@ -330,7 +328,7 @@ async def create_item(
     access.require_manager()
     _require_editable(access.meeting)
     if data.parent_id is not None:
-        parent = await _item(session, access, data.parent_id)
+        parent = await get_item(session, access, data.parent_id)
         if parent.parent_id is not None:
             raise InvalidInput(
                 Code.AGENDA_ITEM_NESTED_TOO_DEEP,
@@ -365,7 +363,7 @@ async def update_item(
     """Edit an item's text."""
     access.require_manager()
     _require_editable(access.meeting)
-    item = await _item(session, access, item_id)
+    item = await get_item(session, access, item_id)
     for field in ("title", "description", "presenter", "planned_minutes"):
         value = getattr(data, field)
         if value is not None:
@@ -378,7 +376,7 @@ async def delete_item(session: AsyncSession, broker: Broker, access: MeetingAcce
     """Remove an item and its sub-items; the active item cannot be removed."""
     access.require_manager()
     _require_editable(access.meeting)
-    item = await _item(session, access, item_id)
+    item = await get_item(session, access, item_id)
     children = list(await session.scalars(select(AgendaItem).where(AgendaItem.parent_id == item.id)))
     if any(i.status == ItemStatus.active for i in [item, *children]):
         raise InvalidState(
@@ -432,7 +430,7 @@ async def change_item_status(
     """The one gate of the item lifecycle; activating an item finishes the one that was active."""
     access.require_manager()
     meeting = access.meeting
-    item = await _item(session, access, item_id)
+    item = await get_item(session, access, item_id)
     if target not in ITEM_TRANSITIONS[item.status]:
         raise InvalidState(
             Code.AGENDA_ITEM_INVALID_TRANSITION,
@@ -469,13 +467,14 @@ async def list_participants(session: AsyncSession, access: MeetingAccess) -> lis
 
 
 async def _participant(session: AsyncSession, access: MeetingAccess, participant_id: int) -> Participant:
-    participant = await session.get(Participant, participant_id)
-    if participant is None or participant.meeting_id != access.meeting.id:
-        raise NotFound(
-            Code.PARTICIPANT_NOT_FOUND,
-            f"participant {participant_id} not found in meeting {access.meeting.id}",
-        )
-    return participant
+    return await get_or_404(
+        session,
+        Participant,
+        participant_id,
+        access.meeting.id,
+        Code.PARTICIPANT_NOT_FOUND,
+        f"participant {participant_id}",
+    )
 
 
 def _voting_for(role: ParticipantRole, voting: bool | None) -> bool:

@@ -16,6 +16,8 @@ from typing import Any
 import pymupdf  # type: ignore[import-untyped]
 from PIL import Image
 
+from meeting.docs.worker import PdfInfo
+
 # MuPDF prints repairs and warnings to stderr; they are expected for hostile files.
 pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
@@ -48,7 +50,7 @@ def _document(path: str) -> pymupdf.Document:
     return document
 
 
-def inspect_pdf(path: str, max_pages: int, max_page_points: float) -> dict[str, Any]:
+def inspect_pdf(path: str, max_pages: int, max_page_points: float) -> PdfInfo:
     """Open an uploaded PDF, check it against the limits, and extract each page's size and text."""
     if os.path.getsize(path) == 0:
         raise Refused("the file is empty")
@@ -85,7 +87,7 @@ def inspect_pdf(path: str, max_pages: int, max_page_points: float) -> dict[str, 
                 raise Refused(f"page {index + 1} has no area")
             text = unicodedata.normalize("NFC", page.get_text("text"))
             pages.append((rect.width, rect.height, text))
-    return {"page_count": count, "pages": pages}
+    return PdfInfo(page_count=count, pages=pages)
 
 
 def images_to_pdf(paths: list[str], out_path: str) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from meeting.docs.models import Document, DocumentVersion
 from meeting.docs.schemas import DEFAULT_WIDTH, RENDER_WIDTHS, DocumentRenderProgress
 from meeting.docs.storage import BlobStore
-from meeting.docs.worker import WorkerFailed, WorkerPool, pool_for
+from meeting.docs.worker import PdfInfo, WorkerFailed, WorkerPool, pool_for
 from meeting.errors import Code, InvalidInput
 
 if TYPE_CHECKING:
@@ -66,9 +66,36 @@ class DocsRuntime:
         """The configured page image format."""
         return self.settings.page_image_format
 
-    async def run(self, name: str, *args: Any) -> Any:
-        """Run a PyMuPDF task in a worker under the configured deadline."""
+    async def _run(self, name: str, *args: Any) -> Any:
+        """Run `meeting.docs.pdf.<name>` in a worker under the configured deadline."""
         return await self.pool.run(name, *args, timeout=self.settings.worker_timeout_seconds)
+
+    # The worker tasks, typed; the server process never imports meeting.docs.pdf (nor PyMuPDF) itself.
+
+    async def inspect_pdf(self, path: Path) -> PdfInfo:
+        """Check an uploaded PDF against the limits and read each page's size and text."""
+        info: PdfInfo = await self._run(
+            "inspect_pdf", str(path), self.settings.max_pages, self.settings.max_page_points
+        )
+        return info
+
+    async def images_to_pdf(self, images: list[Path], out: Path) -> None:
+        """Lay out JPEG/PNG scans, one per page, into a new PDF."""
+        await self._run("images_to_pdf", [str(image) for image in images], str(out))
+
+    async def watermark(self, source: Path, out: Path, stamp: str, footer: str) -> None:
+        """A copy of the PDF with a diagonal stamp and a footer on every page."""
+        await self._run("watermark", str(source), str(out), stamp, footer)
+
+    async def html_to_pdf(self, body: str, css: str, title: str) -> bytes:
+        """A PDF laid out from HTML and CSS (the minutes)."""
+        pdf: bytes = await self._run("html_to_pdf", body, css, title)
+        return pdf
+
+    async def make_demo_pdf(self, title: str, paragraphs: list[str], pages: int) -> bytes:
+        """A sample document for the demo data."""
+        pdf: bytes = await self._run("make_demo_pdf", title, paragraphs, pages)
+        return pdf
 
     async def page_image(self, sha256: str, page: int, width: int) -> Path:
         """The cached image of a page, rendered now if not cached yet (concurrent asks share one render).
@@ -87,7 +114,7 @@ class DocsRuntime:
         self._inflight[path] = future
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            await self.run(
+            await self._run(
                 "render_page", str(self.store.blob_path(sha256)), page, width, self.image_format, str(path)
             )
             future.set_result(None)

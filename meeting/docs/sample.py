@@ -54,7 +54,7 @@ async def seed_demo_documents(
         for number, item in enumerate(items, start=1):
             title = f"Tài liệu {number}: {item.title}"
             paragraphs = [item.description, *COMMON]
-            data: bytes = await runtime.run("make_demo_pdf", title, paragraphs, 3 + number % 2)
+            data = await runtime.make_demo_pdf(title, paragraphs, 3 + number % 2)
             path = runtime.store.temporary(".pdf")
             path.write_bytes(data)
             incoming = Incoming(

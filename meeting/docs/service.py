@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, insert, select
 
 from meeting.agenda.models import AgendaItem
-from meeting.db import utcnow
+from meeting.db import get_in_meeting, utcnow
 from meeting.docs import text as textrules
 from meeting.docs.models import Document, DocumentDownload, DocumentPage, DocumentVersion
 from meeting.docs.render import snap_width
@@ -127,18 +127,17 @@ async def _prepare(runtime: DocsRuntime, upload: Upload) -> Prepared:
     else:
         path = runtime.store.temporary(".pdf")
         try:
-            await runtime.run("images_to_pdf", [str(f.path) for f in files], str(path))
+            await runtime.images_to_pdf([f.path for f in files], path)
         except WorkerFailed as exc:
             path.unlink(missing_ok=True)
             raise InvalidInput(Code.DOCUMENT_UNREADABLE, f"{first}: {exc}") from exc
         sha256 = await asyncio.to_thread(sha256_of, path)
         size = path.stat().st_size
-    settings = runtime.settings
     try:
-        info = await runtime.run("inspect_pdf", str(path), settings.max_pages, settings.max_page_points)
+        info = await runtime.inspect_pdf(path)
     except WorkerFailed as exc:
         raise InvalidInput(Code.DOCUMENT_UNREADABLE, f"{first}: {exc}") from exc
-    return Prepared(path=path, sha256=sha256, size=size, file_name=_pdf_name(first), pages=info["pages"])
+    return Prepared(path=path, sha256=sha256, size=size, file_name=_pdf_name(first), pages=info.pages)
 
 
 async def _store_version(
@@ -260,8 +259,7 @@ def _version_read(document: Document, version: DocumentVersion, textless: list[i
 async def _check_item(session: AsyncSession, meeting_id: int, agenda_item_id: int | None) -> None:
     if agenda_item_id is None:
         return
-    item = await session.get(AgendaItem, agenda_item_id)
-    if item is None or item.meeting_id != meeting_id:
+    if await get_in_meeting(session, AgendaItem, agenda_item_id, meeting_id) is None:
         raise InvalidInput(
             Code.DOCUMENT_UNKNOWN_AGENDA_ITEM, f"agenda item {agenda_item_id} is not in meeting {meeting_id}"
         )
@@ -361,8 +359,8 @@ async def delete_document(
 
 async def load_document(session: AsyncSession, access: MeetingAccess, document_id: int) -> Document:
     """A live document of the caller's meeting, or 404."""
-    document = await session.get(Document, document_id)
-    if document is None or document.meeting_id != access.meeting.id or document.deleted_at is not None:
+    document = await get_in_meeting(session, Document, document_id, access.meeting.id)
+    if document is None or document.deleted_at is not None:
         raise NotFound(
             Code.DOCUMENT_NOT_FOUND, f"document {document_id} not found in meeting {access.meeting.id}"
         )
@@ -566,7 +564,7 @@ async def download(
         footer = f"Bản của {name} ({access.user.username}) · tải lúc {when} · {meeting.title}"
         out = runtime.store.temporary(".pdf")
         try:
-            await runtime.run("watermark", str(blob), str(out), stamp, footer[:300])
+            await runtime.watermark(blob, out, stamp, footer[:300])
         except WorkerFailed as exc:
             out.unlink(missing_ok=True)
             raise InvalidInput(

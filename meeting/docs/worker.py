@@ -20,7 +20,7 @@ import os
 import resource
 import signal
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -32,6 +32,13 @@ log = logging.getLogger("meeting.docs.worker")
 
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(["meeting.docs.pdf"])
+
+
+class PdfInfo(NamedTuple):
+    """What `inspect_pdf` found: the page count and each page's width, height (points) and text."""
+
+    page_count: int
+    pages: list[tuple[float, float, str]]
 
 
 class WorkerFailed(Exception):

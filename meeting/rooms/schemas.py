@@ -15,7 +15,7 @@ from meeting.agenda.models import Attendance, ItemStatus, MeetingStatus, Partici
 from meeting.agenda.schemas import ItemRead
 from meeting.broker import Event
 from meeting.docs.schemas import DocumentProgress
-from meeting.rooms.models import Annotation, AnnotationKind, Visibility
+from meeting.rooms.models import AnnotationKind, Visibility
 from meeting.schemas import Schema
 from meeting.voting.schemas import PollRead
 
@@ -221,23 +221,6 @@ class AnnotationRead(Schema):
     deleted: bool
     created_at: dt.datetime
     updated_at: dt.datetime
-
-    @classmethod
-    def of(cls, row: Annotation) -> AnnotationRead:
-        """Build from the table row."""
-        return cls(
-            id=row.id,
-            document_id=row.document_id,
-            version_id=row.version_id,
-            page=row.page,
-            kind=row.kind,
-            visibility=row.visibility,
-            author_id=row.author_id,
-            payload=row.payload,
-            deleted=row.deleted,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
 
 
 class AnnotationPage(Schema):

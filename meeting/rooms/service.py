@@ -222,7 +222,7 @@ async def add_annotation(
             raise InvalidInput(
                 Code.ANNOTATION_ID_TAKEN, f"annotation id {msg.id!r} is taken; generate a new one"
             )
-        return AnnotationRead.of(existing)
+        return AnnotationRead.from_row(existing)
     now = utcnow()
     row = Annotation(
         id=msg.id,
@@ -239,7 +239,7 @@ async def add_annotation(
         updated_at=now,
     )
     session.add(row)
-    read = AnnotationRead.of(row)
+    read = AnnotationRead.from_row(row)
     private_to = access.user.id if row.visibility == Visibility.private else None
     await _publish_annotation(session, broker, meeting_id, AnnotationAdded(annotation=read), private_to)
     return read
@@ -276,7 +276,7 @@ async def update_annotation(
     if msg.visibility is not None:
         row.visibility = msg.visibility
     row.updated_at = utcnow()
-    read = AnnotationRead.of(row)
+    read = AnnotationRead.from_row(row)
     if row.visibility == Visibility.shared:
         await _publish_annotation(session, broker, meeting_id, AnnotationUpdated(annotation=read), None)
     elif was_shared:
@@ -302,10 +302,10 @@ async def delete_annotation(
     await _lock(session, meeting_id)
     row = await _editable(session, access, msg.id)
     if row.deleted:
-        return AnnotationRead.of(row)
+        return AnnotationRead.from_row(row)
     row.deleted = True
     row.updated_at = utcnow()
-    read = AnnotationRead.of(row)
+    read = AnnotationRead.from_row(row)
     private_to = row.author_id if row.visibility == Visibility.private else None
     await _publish_annotation(session, broker, meeting_id, AnnotationDeleted(annotation=read), private_to)
     return read
@@ -328,7 +328,7 @@ async def list_annotations(
     )
     pages: dict[int, list[AnnotationRead]] = {}
     for row in rows:
-        pages.setdefault(row.page, []).append(AnnotationRead.of(row))
+        pages.setdefault(row.page, []).append(AnnotationRead.from_row(row))
     return AnnotationList(
         document_id=document_id,
         version_id=version_id,
@@ -557,7 +557,7 @@ async def build_snapshot(
             )
             for p in participants
         ],
-        active_item=ItemRead.of(active) if active is not None else None,
+        active_item=ItemRead.from_row(active) if active is not None else None,
         presenter=presenter_read(await load_presenter(session, meeting_id)),
         speakers=await floor_read(session, floor, utcnow().timestamp()),
         poll=await current_poll(session, meeting_id),

@@ -35,7 +35,7 @@ class AuthController(Controller):
         token, claims = service.new_token(state.settings, state.signing_key, user)
         lifetime = service.token_lifetime(claims)
         body = TokenResponse(
-            access_token=token, token_type="bearer", expires_in=lifetime, user=UserRead.of(user)
+            access_token=token, token_type="bearer", expires_in=lifetime, user=UserRead.from_row(user)
         )
         cookie = Cookie(
             key=SESSION_COOKIE,
@@ -61,7 +61,7 @@ class AuthController(Controller):
     @get("/me")
     async def me(self, current_user: CurrentUser) -> UserRead:
         """The logged-in account."""
-        return UserRead.of(current_user)
+        return UserRead.from_row(current_user)
 
 
 class UserController(Controller):
@@ -73,14 +73,14 @@ class UserController(Controller):
     @get("/")
     async def list_users(self, db_session: DbSession, current_user: CurrentUser) -> list[UserRead]:
         """Every account (administrators and secretaries)."""
-        return [UserRead.of(u) for u in await service.list_users(db_session, current_user)]
+        return [UserRead.from_row(u) for u in await service.list_users(db_session, current_user)]
 
     @post("/")
     async def create_user(
         self, db_session: DbSession, current_user: CurrentUser, data: JSONBody[UserCreate]
     ) -> UserRead:
         """Create an account (administrators)."""
-        return UserRead.of(await service.create_user(db_session, current_user, data))
+        return UserRead.from_row(await service.create_user(db_session, current_user, data))
 
     @patch("/{user_id:int}")
     async def update_user(
@@ -93,7 +93,7 @@ class UserController(Controller):
     ) -> UserRead:
         """Change an account; disabling or a role change ends its sessions at once."""
         user = await service.update_user(db_session, broker, current_user, user_id, data)
-        return UserRead.of(user)
+        return UserRead.from_row(user)
 
 
 # What this domain adds to the app (gathered by meeting/app.py).

@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 
 from meeting.schemas import Schema, ShortText
-from meeting.users.models import GlobalRole, User
+from meeting.users.models import GlobalRole
 
 Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
@@ -29,17 +29,6 @@ class UserRead(Schema):
     display_name: str
     role: GlobalRole
     is_active: bool
-
-    @classmethod
-    def of(cls, user: User) -> UserRead:
-        """Build from the table row."""
-        return cls(
-            id=user.id,
-            username=user.username,
-            display_name=user.display_name,
-            role=user.role,
-            is_active=user.is_active,
-        )
 
 
 class TokenResponse(msgspec.Struct, kw_only=True):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from meeting.agenda.models import AgendaItem
-from meeting.agenda.service import display_order
+from meeting.agenda.service import display_order, get_item
 from meeting.db import utcnow
 from meeting.errors import Code, Conflict, NotFound
 from meeting.voting import service
@@ -21,15 +21,6 @@ if TYPE_CHECKING:
     from meeting.agenda import MeetingAccess
     from meeting.broker import Broker
     from meeting.voting.schemas import ConclusionWrite, PollRead
-
-
-async def _item(session: AsyncSession, access: MeetingAccess, item_id: int) -> AgendaItem:
-    item = await session.get(AgendaItem, item_id)
-    if item is None or item.meeting_id != access.meeting.id:
-        raise NotFound(
-            Code.AGENDA_ITEM_NOT_FOUND, f"agenda item {item_id} not found in meeting {access.meeting.id}"
-        )
-    return item
 
 
 async def _polls(session: AsyncSession, access: MeetingAccess, item_id: int) -> list[PollRead]:
@@ -58,7 +49,7 @@ async def write(
 ) -> ConclusionRead:
     """Save the next version of an item's conclusion (chair or secretary)."""
     access.require_manager()
-    item = await _item(session, access, item_id)
+    item = await get_item(session, access, item_id)
     current = (
         await session.scalar(select(func.max(Conclusion.version)).where(Conclusion.item_id == item.id)) or 0
     )
@@ -91,7 +82,7 @@ async def write(
 
 async def latest(session: AsyncSession, access: MeetingAccess, item_id: int) -> ConclusionRead:
     """The current version of an item's conclusion, with its polls."""
-    item = await _item(session, access, item_id)
+    item = await get_item(session, access, item_id)
     row = await session.scalar(
         select(Conclusion).where(Conclusion.item_id == item.id).order_by(Conclusion.version.desc()).limit(1)
     )
@@ -102,7 +93,7 @@ async def latest(session: AsyncSession, access: MeetingAccess, item_id: int) -> 
 
 async def history(session: AsyncSession, access: MeetingAccess, item_id: int) -> list[ConclusionRead]:
     """Every version of an item's conclusion, newest first."""
-    item = await _item(session, access, item_id)
+    item = await get_item(session, access, item_id)
     rows = await session.scalars(
         select(Conclusion).where(Conclusion.item_id == item.id).order_by(Conclusion.version.desc())
     )

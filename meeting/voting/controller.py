@@ -47,53 +47,47 @@ class PollController(Controller):
         ] = None,
     ) -> list[PollRead]:
         """The meeting's polls, oldest first (drafts for the chair and secretary only)."""
-        polls = await service.list_polls(db_session, access, item_id)
-        return [await service.read_for(db_session, p, access) for p in polls]
+        return await service.list_polls(db_session, access, item_id)
 
     @post("/")
     async def create_poll(
         self, db_session: DbSession, access: Access, data: JSONBody[PollCreate]
     ) -> PollRead:
         """A draft poll on an agenda item (chair or secretary)."""
-        return await service.read_for(db_session, await service.create_poll(db_session, access, data), access)
+        return await service.create_poll(db_session, access, data)
 
     @get("/{poll_id:int}")
     async def get_poll(self, db_session: DbSession, access: Access, poll_id: FromPath[int]) -> PollRead:
         """One poll, with its result when the caller may see it."""
-        return await service.read_for(db_session, await service.get_poll(db_session, access, poll_id), access)
+        return await service.read_poll(db_session, access, poll_id)
 
     @patch("/{poll_id:int}")
     async def update_poll(
         self, db_session: DbSession, access: Access, poll_id: FromPath[int], data: JSONBody[PollUpdate]
     ) -> PollRead:
         """Edit a draft poll."""
-        return await service.read_for(
-            db_session, await service.update_poll(db_session, access, poll_id, data), access
-        )
+        return await service.update_poll(db_session, access, poll_id, data)
 
     @post("/{poll_id:int}/open", status_code=HTTP_200_OK)
     async def open_poll(
         self, db_session: DbSession, broker: Publisher, access: Access, poll_id: FromPath[int]
     ) -> PollRead:
         """draft → open (chair); freezes who may vote."""
-        poll = await service.open_poll(db_session, broker, access, poll_id)
-        return await service.read_for(db_session, poll, access)
+        return await service.open_poll(db_session, broker, access, poll_id)
 
     @post("/{poll_id:int}/close", status_code=HTTP_200_OK)
     async def close_poll(
         self, db_session: DbSession, broker: Publisher, access: Access, poll_id: FromPath[int]
     ) -> PollRead:
         """open → closed (chair); counts and freezes the result."""
-        poll = await service.close_poll(db_session, broker, access, poll_id)
-        return await service.read_for(db_session, poll, access)
+        return await service.close_poll(db_session, broker, access, poll_id)
 
     @post("/{poll_id:int}/publish", status_code=HTTP_200_OK)
     async def publish_poll(
         self, db_session: DbSession, broker: Publisher, access: Access, poll_id: FromPath[int]
     ) -> PollRead:
         """closed → published (chair); broadcasts the result."""
-        poll = await service.publish_poll(db_session, broker, access, poll_id)
-        return await service.read_for(db_session, poll, access)
+        return await service.publish_poll(db_session, broker, access, poll_id)
 
     @post("/{poll_id:int}/ballots", status_code=HTTP_200_OK)
     async def cast_ballot(

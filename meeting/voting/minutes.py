@@ -314,5 +314,4 @@ async def minutes_markdown(session: AsyncSession, access: MeetingAccess) -> str:
 async def minutes_pdf(session: AsyncSession, access: MeetingAccess, docs: DocsRuntime) -> bytes:
     """The minutes as a PDF, laid out by PyMuPDF in a document worker process (never in the server)."""
     minutes = await gather(session, access)
-    pdf: bytes = await docs.run("html_to_pdf", to_html(minutes), CSS, f"Biên bản — {minutes.title}")
-    return pdf
+    return await docs.html_to_pdf(to_html(minutes), CSS, f"Biên bản — {minutes.title}")

@@ -19,8 +19,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from meeting.agenda.models import PRESENT, AgendaItem, MeetingStatus, Participant
-from meeting.db import utcnow
-from meeting.errors import Code, Conflict, Forbidden, InvalidInput, InvalidState, NotFound
+from meeting.db import get_in_meeting, get_or_404, utcnow
+from meeting.errors import Code, Conflict, Forbidden, InvalidInput, InvalidState
 from meeting.voting import audit
 from meeting.voting.models import Ballot, Poll, PollState, PollVoted, PollVoter, SecretBallot
 from meeting.voting.schemas import (
@@ -110,20 +110,22 @@ async def read_for(session: AsyncSession, poll: Poll, access: MeetingAccess) -> 
 
 async def get_poll(session: AsyncSession, access: MeetingAccess, poll_id: int) -> Poll:
     """A poll of the meeting, or 404."""
-    poll = await session.get(Poll, poll_id)
-    if poll is None or poll.meeting_id != access.meeting.id:
-        raise NotFound(Code.POLL_NOT_FOUND, f"poll {poll_id} not found in meeting {access.meeting.id}")
-    return poll
+    return await get_or_404(session, Poll, poll_id, access.meeting.id, Code.POLL_NOT_FOUND, f"poll {poll_id}")
 
 
-async def list_polls(session: AsyncSession, access: MeetingAccess, item_id: int | None) -> list[Poll]:
+async def read_poll(session: AsyncSession, access: MeetingAccess, poll_id: int) -> PollRead:
+    """One poll, with its result when the caller may see it."""
+    return await read_for(session, await get_poll(session, access, poll_id), access)
+
+
+async def list_polls(session: AsyncSession, access: MeetingAccess, item_id: int | None) -> list[PollRead]:
     """The meeting's polls (of one item, if given), oldest first; drafts only for the chair and secretary."""
     query = select(Poll).where(Poll.meeting_id == access.meeting.id).order_by(Poll.id)
     if item_id is not None:
         query = query.where(Poll.item_id == item_id)
     if not access.can_manage:
         query = query.where(Poll.state != PollState.draft)
-    return list(await session.scalars(query))
+    return [await read_for(session, poll, access) for poll in await session.scalars(query)]
 
 
 async def current_poll(session: AsyncSession, meeting_id: int) -> PollRead | None:
@@ -170,13 +172,11 @@ def _spec_from(
     return labels, seats
 
 
-async def _item(session: AsyncSession, access: MeetingAccess, item_id: int) -> AgendaItem:
-    item = await session.get(AgendaItem, item_id)
-    if item is None or item.meeting_id != access.meeting.id:
+async def _check_item(session: AsyncSession, access: MeetingAccess, item_id: int) -> None:
+    if await get_in_meeting(session, AgendaItem, item_id, access.meeting.id) is None:
         raise InvalidInput(
             Code.POLL_UNKNOWN_AGENDA_ITEM, f"agenda item {item_id} not found in meeting {access.meeting.id}"
         )
-    return item
 
 
 def _audit_fields(poll: Poll) -> dict[str, object]:
@@ -194,14 +194,14 @@ def _audit_fields(poll: Poll) -> dict[str, object]:
     }
 
 
-async def create_poll(session: AsyncSession, access: MeetingAccess, data: PollCreate) -> Poll:
+async def create_poll(session: AsyncSession, access: MeetingAccess, data: PollCreate) -> PollRead:
     """A draft poll on an agenda item, by the chair or secretary."""
     access.require_manager()
     if access.meeting.status in (MeetingStatus.ended, MeetingStatus.archived, MeetingStatus.cancelled):
         raise InvalidState(
             Code.MEETING_NOT_EDITABLE, f"meeting {access.meeting.id} is {access.meeting.status}; no new polls"
         )
-    await _item(session, access, data.item_id)
+    await _check_item(session, access, data.item_id)
     labels, seats = _spec_from(data.method, data.options, data.max_selections, data.kind, data.allow_change)
     poll = Poll(
         meeting_id=access.meeting.id,
@@ -225,10 +225,12 @@ async def create_poll(session: AsyncSession, access: MeetingAccess, data: PollCr
     await session.flush()
     await audit.append(session, poll.meeting_id, "poll.create", {**_audit_fields(poll), "by": access.user.id})
     await session.commit()
-    return poll
+    return await read_for(session, poll, access)
 
 
-async def update_poll(session: AsyncSession, access: MeetingAccess, poll_id: int, data: PollUpdate) -> Poll:
+async def update_poll(
+    session: AsyncSession, access: MeetingAccess, poll_id: int, data: PollUpdate
+) -> PollRead:
     """Edit a draft poll."""
     access.require_manager()
     poll = await get_poll(session, access, poll_id)
@@ -252,7 +254,7 @@ async def update_poll(session: AsyncSession, access: MeetingAccess, poll_id: int
     await session.flush()
     await audit.append(session, poll.meeting_id, "poll.edit", {**_audit_fields(poll), "by": access.user.id})
     await session.commit()
-    return poll
+    return await read_for(session, poll, access)
 
 
 async def _transition(session: AsyncSession, poll: Poll, source: PollState, target: PollState) -> None:
@@ -276,7 +278,7 @@ async def _transition(session: AsyncSession, poll: Poll, source: PollState, targ
     poll.state = target
 
 
-async def open_poll(session: AsyncSession, broker: Broker, access: MeetingAccess, poll_id: int) -> Poll:
+async def open_poll(session: AsyncSession, broker: Broker, access: MeetingAccess, poll_id: int) -> PollRead:
     """draft → open: freeze the eligible voters (voting participants checked in, in the room or online)."""
     access.require_chair()
     poll = await get_poll(session, access, poll_id)
@@ -320,7 +322,7 @@ async def open_poll(session: AsyncSession, broker: Broker, access: MeetingAccess
         },
     )
     await broker.commit(session, meeting.id, [PollOpened(poll=await read(session, poll, False))])
-    return poll
+    return await read_for(session, poll, access)
 
 
 async def _ballots_of(session: AsyncSession, poll: Poll) -> list[tuple[int, ...]]:
@@ -360,7 +362,7 @@ async def _scrub_secret_order(session: AsyncSession, poll_id: int) -> str:
     return hashlib.sha256(json.dumps(listing).encode()).hexdigest()
 
 
-async def close_poll(session: AsyncSession, broker: Broker, access: MeetingAccess, poll_id: int) -> Poll:
+async def close_poll(session: AsyncSession, broker: Broker, access: MeetingAccess, poll_id: int) -> PollRead:
     """open → closed: no more ballots; count them and freeze the result."""
     access.require_chair()
     poll = await get_poll(session, access, poll_id)
@@ -414,10 +416,12 @@ async def close_poll(session: AsyncSession, broker: Broker, access: MeetingAcces
         poll.meeting_id,
         [PollClosed(poll_id=poll.id, cast=outcome.ballots, eligible=poll.eligible_count)],
     )
-    return poll
+    return await read_for(session, poll, access)
 
 
-async def publish_poll(session: AsyncSession, broker: Broker, access: MeetingAccess, poll_id: int) -> Poll:
+async def publish_poll(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, poll_id: int
+) -> PollRead:
     """closed → published: everyone sees the result."""
     access.require_chair()
     poll = await get_poll(session, access, poll_id)
@@ -426,7 +430,7 @@ async def publish_poll(session: AsyncSession, broker: Broker, access: MeetingAcc
     await session.flush()
     await audit.append(session, poll.meeting_id, "poll.publish", {"poll": poll.id, "by": access.user.id})
     await broker.commit(session, poll.meeting_id, [PollPublished(poll=await read(session, poll, True))])
-    return poll
+    return await read_for(session, poll, access)
 
 
 async def poll_result(session: AsyncSession, access: MeetingAccess, poll_id: int) -> PollResult:

@@ -58,7 +58,7 @@ async def test_crashed_worker_is_replaced_and_the_caller_told(pool: WorkerPool, 
     with pytest.raises(WorkerFailed, match="crashed"):
         await task
     info = await pool.run("inspect_pdf", good, 100, 10_000.0, timeout=30)
-    assert info["page_count"] == 2
+    assert info.page_count == 2
     assert pool.replaced == 1
 
 
@@ -70,7 +70,7 @@ async def test_task_past_its_deadline_is_killed(pool: WorkerPool, tmp_path: Path
     info = await pool.run(
         "inspect_pdf", _write(tmp_path, "good.pdf", make_pdf(pages=1)), 100, 10_000.0, timeout=30
     )
-    assert info["page_count"] == 1
+    assert info.page_count == 1
 
 
 async def test_callers_queue_for_a_busy_worker(pool: WorkerPool, tmp_path: Path) -> None:
@@ -78,4 +78,4 @@ async def test_callers_queue_for_a_busy_worker(pool: WorkerPool, tmp_path: Path)
     results = await asyncio.gather(
         *(pool.run("inspect_pdf", good, 100, 10_000.0, timeout=30) for _ in range(5))
     )
-    assert [r["page_count"] for r in results] == [1] * 5
+    assert [r.page_count for r in results] == [1] * 5
