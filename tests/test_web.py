@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import pytest
 
 from meeting.errors import Code
 from meeting.web import asset_version
@@ -15,6 +19,7 @@ if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
 
 WEB = Path(__file__).resolve().parent.parent / "web"
+CLIENT_TESTS = Path(__file__).resolve().parent / "web"
 # Keys built at run time from a prefix, with every value they can take.
 DYNAMIC_KEYS = {
     "conn.": ["online", "reconnecting", "offline"],
@@ -109,3 +114,14 @@ def test_every_error_code_has_a_vietnamese_and_an_english_text() -> None:
     keys = {f"error.{code}" for code in Code}
     assert sorted(keys - set(vi)) == []
     assert sorted(keys - set(en)) == []
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed (Debian package nodejs)")
+def test_pure_client_modules_pass_their_node_tests() -> None:
+    """The client's pure modules (the live screen's reducer …) are tested by Node's own test runner."""
+    files = sorted(str(path) for path in CLIENT_TESTS.glob("*.test.js"))
+    assert files
+    result = subprocess.run(
+        ["node", "--test", *files], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -156,6 +156,16 @@ export class Shell {
   }
 }
 
+/** The quorum at a glance: "Có mặt 21/25 — đủ túc số" and how many are required. */
+export function quorumLine(q) {
+  return h(
+    `div.quorum.${q.met ? "met" : "not-met"}`,
+    { role: "status" },
+    h("strong", { i18n: [q.met ? "quorum.lineMet" : "quorum.lineNotMet", { present: q.present, total: q.votingMembers }] }),
+    h("span.muted.small", { i18n: ["quorum.required", { required: q.required }] })
+  );
+}
+
 /** A status badge for a meeting. */
 export function meetingBadge(status) {
   return h(`span.badge.status-${status}`, { i18n: `meeting.status.${status}` });

@@ -1,9 +1,10 @@
 // Votes: the delegate's vote panel (large buttons, secret/named mark, confirmation, receipt, progress,
 // result) and the chair's polls panel (create, open, close, publish).
-import { h, clear, setAttr, append } from "../dom.js";
+import { h, clear, append } from "../dom.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { busy, toast } from "../ui.js";
+import { sheet } from "./panel.js";
 
 const MOTION = ["yes", "no", "abstain"];
 
@@ -79,10 +80,9 @@ function receiptCheck(poll) {
 }
 
 export class VotePanel {
-  constructor({ meetingId, panels, onChange }) {
+  constructor({ meetingId, panels }) {
     this.meetingId = meetingId;
     this.panels = panels;
-    this.onChange = onChange;
     this.poll = null;
     this.status = null; // BallotStatus for the open poll
     this.selected = [];
@@ -192,7 +192,6 @@ export class VotePanel {
           this.status = { ...(this.status || {}), voted: true, choice: receipt.choice };
           this.step = "done";
           this.render();
-          this.onChange?.();
         });
       el.append(
         h("div.confirm", h("p", { i18n: "vote.youChose" }), h(`p.chosen.${this.selected.length === 1 ? optionClass(poll, this.selected[0]) : ""}`, chosen)),
@@ -215,10 +214,8 @@ export class VotePanel {
 
 export class PollsPanel {
   constructor({ meetingId, panels, items, chair, onClose, refresh }) {
-    Object.assign(this, { meetingId, items, chair, onClose, refresh });
-    this.body = h("div.panel-body");
-    this.el = h("section.panel.polls-panel", h("header.panel-head", h("h3", { i18n: "chair.polls" }), h("button.ghost", { type: "button", i18n: "common.close", onclick: () => this.close() })), this.body);
-    panels.append(this.el);
+    const { el, body } = sheet(panels, "polls-panel", h("h3", { i18n: "chair.polls" }), () => this.close());
+    Object.assign(this, { meetingId, items, chair, onClose, refresh, el, body });
   }
 
   close() {
@@ -281,5 +278,3 @@ export class PollsPanel {
     body.append(h("h4", { i18n: "vote.list" }), polls.length ? list : h("p.muted", { i18n: "vote.noPolls" }), form);
   }
 }
-
-export { setAttr };

@@ -1,0 +1,98 @@
+// The speaker queue: the toolbar's chip (who speaks, for how long, how many wait) and floor button, and
+// the sheet with the queue, where the chair gives the floor, ends speeches and reorders.
+import { h, clear, setText, setAttr } from "../dom.js";
+import { icon } from "../icons.js";
+import { busy } from "../ui.js";
+import { isChair, isSpeaking, queuePosition, floorCommand, speakingSeconds } from "./state.js";
+import { whenChanged, sheet } from "./panel.js";
+
+function clock(seconds) {
+  const m = Math.floor(seconds / 60);
+  const sec = Math.floor(seconds % 60);
+  return `${String(m).padStart(2, "0")}:${String(sec).padStart(2, "0")}`;
+}
+
+const timer = (s) => h("span.speak-timer", clock(speakingSeconds(s, performance.now())));
+
+/** `send(msg)` sends a room command; the sheet opens over `panels`. */
+export function speakersPanel({ send, panels }) {
+  let state = null;
+  let open = null; // the sheet, while shown
+  const chip = h("button.speaker-chip", { type: "button", onclick: () => toggle() });
+  const floorText = h("span");
+  const floor = h("button.floor", { type: "button", onclick: (e) => busy(e.currentTarget, () => send({ type: floorCommand(state) })) }, icon("hand"), floorText);
+  const command = (msg) => (e) => busy(e.currentTarget, () => send(msg));
+
+  const renderChip = whenChanged((s) => [s.speakers, s.you, s.role], (s) => {
+    const sp = s.speakers;
+    clear(chip);
+    if (sp.speaking) chip.append(icon("mic"), h("span.speaker-name", sp.speaking.displayName), timer(s));
+    else chip.append(icon("mic"), h("span.muted", { i18n: "speakers.nobody" }));
+    if (sp.waiting.length) chip.append(h("span.queue-count", { i18n: ["speakers.waitingCount", { n: sp.waiting.length }] }));
+    chip.classList.toggle("mine", isSpeaking(s));
+    const position = queuePosition(s);
+    floor.className = `floor ${isSpeaking(s) ? "speaking" : position >= 0 ? "waiting" : ""}`;
+    if (isSpeaking(s)) setText(floorText, "speakers.endMine");
+    else if (position >= 0) setText(floorText, "speakers.withdraw", { n: position + 1 });
+    else setText(floorText, "speakers.request");
+    // The chair gives the floor rather than asking for it.
+    floor.hidden = !s.role || isChair(s);
+  });
+
+  function queueRow(s, w, i) {
+    const { waiting } = s.speakers;
+    const move = (delta) => (e) => {
+      const ids = waiting.map((x) => x.userId);
+      ids.splice(i, 1);
+      ids.splice(i + delta, 0, w.userId);
+      busy(e.currentTarget, () => send({ type: "speaker.reorder", userIds: ids }));
+    };
+    const up = h("button.ghost.icon-only", { type: "button", disabled: i === 0, onclick: move(-1) }, "↑");
+    const down = h("button.ghost.icon-only", { type: "button", disabled: i === waiting.length - 1, onclick: move(1) }, "↓");
+    setAttr(up, "aria-label", "speakers.up");
+    setAttr(down, "aria-label", "speakers.down");
+    return h("li", { dataset: { user: w.userId } }, h("span.queue-name", `${i + 1}. ${w.displayName}`),
+      isChair(s) ? h("span.queue-actions", waiting.length > 1 ? [up, down] : null,
+        h("button.primary", { type: "button", i18n: "speakers.grant", onclick: command({ type: "speaker.grant", userId: w.userId }) })) : null);
+  }
+
+  function openSheet() {
+    const { el, body } = sheet(panels, "speakers-panel", h("h3", { i18n: "speakers.title" }), () => toggle());
+    const renderBody = whenChanged((s) => [s.speakers, s.you, s.role], (s) => {
+      const sp = s.speakers;
+      clear(body).append(
+        h("h4", { i18n: "speakers.speaking" }),
+        sp.speaking
+          ? h("div.speaking-now", { dataset: { user: sp.speaking.userId } }, h("strong", sp.speaking.displayName), timer(s),
+              isChair(s) || isSpeaking(s) ? h("button.secondary", { type: "button", i18n: "speakers.end", onclick: command({ type: "speaker.end" }) }) : null)
+          : h("p.muted", { i18n: "speakers.nobody" }),
+        h("h4", { i18n: ["speakers.queue", { n: sp.waiting.length }] }),
+        sp.waiting.length ? h("ol.queue", sp.waiting.map((w, i) => queueRow(s, w, i))) : h("p.muted", { i18n: "speakers.empty" })
+      );
+    });
+    renderBody(state);
+    return { el, render: renderBody };
+  }
+
+  /** Open the sheet, or close it when open. */
+  function toggle() {
+    if (open) {
+      open.el.remove();
+      open = null;
+    } else open = openSheet();
+  }
+
+  function render(s, options) {
+    state = s;
+    renderChip(s, options);
+    open?.render(s, options);
+  }
+
+  /** Count the speaker's time on, once a second. */
+  function tick() {
+    const text = clock(speakingSeconds(state, performance.now()));
+    for (const box of [chip, open?.el]) for (const span of box?.querySelectorAll(".speak-timer") || []) span.textContent = text;
+  }
+
+  return { chip, floor, toggle, render, tick };
+}
