@@ -9,21 +9,28 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from litestar import Litestar, Response, get
+from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.response.base import ASGIResponse
 from sqlalchemy import text
 
 from meeting.agenda.controller import route_handlers as agenda_routes
 from meeting.broker import Broker
-from meeting.db import close_sessions_middleware, create_engine, create_session_factory, provide_db_session
+from meeting.db import (
+    MAX_ID,
+    close_sessions_middleware,
+    create_engine,
+    create_session_factory,
+    provide_db_session,
+)
 from meeting.docs import DocsPlugin
 from meeting.docs.controller import route_handlers as docs_routes
-from meeting.errors import EXCEPTION_HANDLERS
+from meeting.errors import EXCEPTION_HANDLERS, Code, DomainError, error_body
 from meeting.rooms import RoomsPlugin
 from meeting.rooms.controller import route_handlers as rooms_routes
 from meeting.schemas import Schema
@@ -67,6 +74,34 @@ async def health(state: State) -> Response[Health]:
     ok = database == "up"
     body = Health(status="ok" if ok else "degraded", database=database, broker=broker_state)
     return Response(body, status_code=200 if ok else 503)
+
+
+class MeetingRequest(Request[Any, Any, Any]):
+    """A request whose JSON body may be hostile."""
+
+    async def json(self) -> Any:
+        """The decoded body; nesting past the decoder's recursion limit is a 400, not a 500."""
+        try:
+            return await super().json()
+        except RecursionError:
+            raise DomainError(Code.REQUEST_MALFORMED, "the JSON body is nested too deeply") from None
+
+
+def _names_no_row(path: str) -> bool:
+    return any(len(part) > 18 and part.isdigit() and int(part) > MAX_ID for part in path.split("/"))
+
+
+def oversized_id_middleware(app: ASGIApp) -> ASGIApp:
+    """A path id past 64 bits names nothing: 404 before a database sees it (the socket checks its own)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and _names_no_row(scope["path"]):
+            body = json.dumps(error_body(404, Code.REQUEST_NOT_FOUND, "no such id")).encode()
+            await ASGIResponse(body=body, status_code=404, media_type=MediaType.JSON)(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+    return middleware
 
 
 def access_log_middleware(app: ASGIApp) -> ASGIApp:
@@ -154,7 +189,8 @@ def create_app(settings: Settings) -> Litestar:
             "broker": Provide(provide_broker, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[access_log_middleware, close_sessions_middleware],
+        middleware=[access_log_middleware, oversized_id_middleware, close_sessions_middleware],
+        request_class=MeetingRequest,
         cors_config=CORSConfig(allow_origins=list(settings.allowed_origins))
         if settings.allowed_origins
         else None,

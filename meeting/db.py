@@ -61,6 +61,9 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 DbSession: TypeAlias = NamedDependency[AsyncSession]
 
 
+MAX_ID = 2**63 - 1  # every table's ids are 64-bit signed integers
+
+
 class OfMeeting(Protocol):
     """A row that belongs to one meeting."""
 

@@ -59,6 +59,7 @@ class Code(StrEnum):
     MEETING_CHAIR_OR_SECRETARY_ONLY = "meeting.chair_or_secretary_only"
     MEETING_NOT_PARTICIPANT = "meeting.not_participant"
     MEETING_ENDS_BEFORE_STARTS = "meeting.ends_before_starts"
+    MEETING_TIME_OUT_OF_RANGE = "meeting.time_out_of_range"
     MEETING_UNKNOWN_TIMEZONE = "meeting.unknown_timezone"
     MEETING_NOT_EDITABLE = "meeting.not_editable"
     MEETING_INVALID_TRANSITION = "meeting.invalid_transition"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -104,3 +105,73 @@ async def test_non_numeric_ids_are_a_clear_4xx(council: Council) -> None:
     response = await council.api.call("GET", "/api/meetings/abc", "admin")
     assert response.status_code == 404  # no route matches a non-numeric id
     assert response.json()["status"] == 404
+
+
+DEEP = 5000  # far past Python's recursion limit, which bounds any untyped JSON decoder
+TOO_BIG = "165403803351393304576"  # > 2**63: no row can have this id
+
+
+def nested(depth: int) -> str:
+    """A JSON value nested `depth` arrays deep."""
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize(
+    ("path", "as_"),
+    [
+        ("/api/auth/login", None),
+        ("/api/meetings/{meeting}/agenda", "secretary"),
+        ("/api/users", "admin"),
+    ],
+)
+async def test_deeply_nested_json_is_a_400_without_a_traceback(
+    council: Council, caplog: pytest.LogCaptureFixture, path: str, as_: str | None
+) -> None:
+    body = '{"username": ' + nested(DEEP) + ', "title": "x"}'
+    with caplog.at_level(logging.ERROR):
+        response = await council.api.call(
+            "POST",
+            path.format(meeting=council.meeting_id),
+            as_,
+            content=body,
+            headers={"content-type": "application/json"},
+        )
+    assert response.status_code == 400
+    assert response.json()["code"] == "request.malformed"
+    assert "nested" in response.json()["detail"]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"/api/meetings/{TOO_BIG}/minutes/pdf"),
+        ("POST", f"/api/meetings/{TOO_BIG}/polls/549987563/open"),
+        ("GET", "/api/meetings/{meeting}/documents/" + TOO_BIG + "/status"),
+        ("GET", "/api/meetings/{meeting}/polls/" + TOO_BIG),
+        ("PATCH", "/api/users/" + TOO_BIG),
+    ],
+)
+async def test_ids_beyond_64_bits_are_not_found(council: Council, method: str, path: str) -> None:
+    response = await council.api.call(
+        method, path.format(meeting=council.meeting_id), "admin", json={} if method != "GET" else None
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "request.not_found"
+
+
+async def test_a_far_future_filter_is_an_empty_answer_not_a_500(council: Council) -> None:
+    response = await council.api.call("GET", "/api/meetings?from=3964-09-05T04:00:28Z", "secretary")
+    assert response.status_code == 200
+    assert response.json() == []
+    response = await council.api.call("GET", "/api/meetings?to=3964-09-05T04:00:28Z", "secretary")
+    assert response.status_code == 200
+    assert [m["id"] for m in response.json()] == [council.meeting_id]
+
+
+@pytest.mark.parametrize("when", ["0001-01-02T00:00:00Z", "9999-12-31T23:00:00Z"])
+async def test_meeting_times_out_of_range_are_refused_naming_the_field(council: Council, when: str) -> None:
+    body = {"startsAt": when, "endsAt": "2027-01-01T10:00:00Z"}
+    response = await council.api.call("POST", f"{council.url}/duplicate", "secretary", json=body)
+    assert response.status_code in (400, 422)
+    assert "startsAt" in response.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import zoneinfo
 from dataclasses import dataclass
@@ -40,8 +41,6 @@ from meeting.errors import Code, Conflict, Forbidden, InvalidInput, InvalidState
 from meeting.users.models import GlobalRole, User
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from meeting.agenda.schemas import (
@@ -121,7 +120,17 @@ async def load_access(session: AsyncSession, meeting_id: int, user: User) -> Mee
 # -------------------------------------------------------------------------------------------- meetings
 
 
+# Meetings happen in these years; outside them a time is a typo (or an attack on date arithmetic).
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+
+
 def _check_times(starts_at: dt.datetime, ends_at: dt.datetime, timezone: str) -> None:
+    for name, value in (("startsAt", starts_at), ("endsAt", ends_at)):
+        if not EARLIEST <= value < LATEST:
+            raise InvalidInput(
+                Code.MEETING_TIME_OUT_OF_RANGE, f"{name} {value.isoformat()} is not between 1900 and 2199"
+            )
     if ends_at <= starts_at:
         raise InvalidInput(Code.MEETING_ENDS_BEFORE_STARTS, "endsAt must be after startsAt")
     try:

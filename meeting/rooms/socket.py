@@ -19,6 +19,7 @@ from litestar.params import FromPath
 
 from meeting.agenda import Meeting, MeetingAccess, load_access
 from meeting.agenda import service as agenda
+from meeting.db import MAX_ID
 from meeting.errors import (
     DATABASE_DOWN,
     Close,
@@ -153,7 +154,7 @@ async def room_socket(socket: WebSocket[Any, Any, Any], meeting_id: FromPath[int
         except DomainError as exc:
             await _refuse(socket, Close.UNAUTHENTICATED, exc.detail[:120])
             return
-        if await session.get(Meeting, meeting_id) is None:
+        if meeting_id > MAX_ID or await session.get(Meeting, meeting_id) is None:
             await _refuse(socket, Close.NOT_FOUND, f"meeting {meeting_id} not found")
             return
         try:
@@ -272,6 +273,11 @@ async def _read(hub: Hub, room: Room, connection: Connection) -> None:
             continue
         except msgspec.DecodeError as exc:
             _refuse_message(connection, DomainError(Code.REQUEST_MALFORMED, f"malformed JSON: {exc}"))
+            continue
+        except RecursionError:  # an untyped part (an annotation's payload) nested past the decoder's limit
+            _refuse_message(
+                connection, DomainError(Code.REQUEST_MALFORMED, "the message is nested too deeply")
+            )
             continue
         if isinstance(message, PointerMove):
             _point(hub, room, connection, message, pointer, now)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from meeting.agenda.models import PRESENT, AgendaItem, MeetingStatus, Participant
 from meeting.db import get_in_meeting, get_or_404, utcnow
-from meeting.errors import Code, Conflict, Forbidden, InvalidInput, InvalidState
+from meeting.errors import Code, Conflict, Forbidden, InvalidInput, InvalidState, NotFound
 from meeting.voting import audit
 from meeting.voting.models import Ballot, Poll, PollState, PollVoted, PollVoter, SecretBallot
 from meeting.voting.schemas import (
@@ -114,8 +114,11 @@ async def get_poll(session: AsyncSession, access: MeetingAccess, poll_id: int) -
 
 
 async def read_poll(session: AsyncSession, access: MeetingAccess, poll_id: int) -> PollRead:
-    """One poll, with its result when the caller may see it."""
-    return await read_for(session, await get_poll(session, access, poll_id), access)
+    """One poll, with its result when the caller may see it; drafts are the managers' (404 to others)."""
+    poll = await get_poll(session, access, poll_id)
+    if poll.state == PollState.draft and not access.can_manage:
+        raise NotFound(Code.POLL_NOT_FOUND, f"poll {poll_id} not found in meeting {access.meeting.id}")
+    return await read_for(session, poll, access)
 
 
 async def list_polls(session: AsyncSession, access: MeetingAccess, item_id: int | None) -> list[PollRead]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
 from tests.rooms.conftest import join, open_socket
 
 if TYPE_CHECKING:
@@ -53,8 +55,9 @@ async def test_outsider_is_refused_with_4403(server: Server, room: Council) -> N
     assert code == 4403
 
 
-async def test_unknown_meeting_is_refused_with_4404(server: Server, room: Council) -> None:
-    sock = await open_socket(server, room.meeting_id + 999)
+@pytest.mark.parametrize("offset", [999, 2**70])  # an id past 64 bits names no meeting either
+async def test_unknown_meeting_is_refused_with_4404(server: Server, room: Council, offset: int) -> None:
+    sock = await open_socket(server, room.meeting_id + offset)
     await sock.send({"type": "auth", "token": room.api.tokens["delegate1"]})
     code, _ = await sock.closed()
     assert code == 4404

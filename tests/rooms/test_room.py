@@ -231,6 +231,14 @@ async def test_bad_frames_get_errors_and_the_socket_stays_open(server: Server, r
     await sock.send({"type": "ping", "ref": "x" * (70 * 1024)})
     refused = await sock.until("error")
     assert (refused["status"], refused["code"]) == (4413, "request.too_large")
+    deep = "[" * 2000 + "]" * 2000  # well under the frame limit, far past any decoder's recursion limit
+    payload = '{"points": ' + deep + "}"
+    await sock.send(
+        '{"type": "annotation.add", "id": "deep0001", "documentId": 1, "versionId": 1, "page": 1,'
+        ' "kind": "ink", "visibility": "shared", "payload": ' + payload + "}"
+    )
+    refused = await sock.until("error")
+    assert (refused["status"], refused["code"]) == (4400, "request.malformed")
     await sock.send({"type": "ping", "ref": "still-open"})
     assert (await sock.until("pong"))["ref"] == "still-open"
     await sock.close()

@@ -20,6 +20,10 @@ async def test_create_poll_requires_chair_or_secretary(session: Session) -> None
 async def test_drafts_are_hidden_from_delegates_and_editable_only_as_drafts(session: Session) -> None:
     poll = await session.create()
     assert await session.api.ok("GET", session.polls, "delegate1") == []
+    # Nor can a delegate read a draft by its id: as hidden as in the list.
+    hidden = await session.api.call("GET", f"{session.polls}/{poll['id']}", "delegate1")
+    assert (hidden.status_code, hidden.json()["code"]) == (404, "poll.not_found")
+    assert (await session.api.ok("GET", f"{session.polls}/{poll['id']}", "secretary"))["state"] == "draft"
     edited = await session.api.ok(
         "PATCH", f"{session.polls}/{poll['id']}", "secretary", json={"rule": "two_thirds"}
     )
