@@ -62,15 +62,6 @@ class Presence:
 
     # ------------------------------------------------------------------------------------- reading
 
-    async def count(self, meeting_id: int, user_id: int) -> int:
-        """Sockets the user has open in the meeting (on live processes)."""
-        if self.broker.redis is not None:
-            try:
-                return (await self._live_counts(meeting_id)).get(user_id, 0)
-            except (RedisError, OSError) as exc:
-                log.warning("redis unavailable, presence counted in this process only: %s", exc)
-        return self.counts.get((meeting_id, user_id), 0)
-
     async def connected(self, meeting_id: int) -> set[int]:
         """Users with at least one open socket in the meeting."""
         if self.broker.redis is not None:

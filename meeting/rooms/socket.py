@@ -17,7 +17,7 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 
-from meeting.agenda import Meeting, MeetingAccess, load_access
+from meeting.agenda import MeetingAccess, load_access
 from meeting.agenda import service as agenda
 from meeting.db import MAX_ID
 from meeting.errors import (
@@ -28,6 +28,7 @@ from meeting.errors import (
     Forbidden,
     InternalError,
     InvalidInput,
+    NotFound,
     RateLimited,
     TooLarge,
     Unauthenticated,
@@ -154,15 +155,19 @@ async def room_socket(socket: WebSocket[Any, Any, Any], meeting_id: FromPath[int
         except DomainError as exc:
             await _refuse(socket, Close.UNAUTHENTICATED, exc.detail[:120])
             return
-        if meeting_id > MAX_ID or await session.get(Meeting, meeting_id) is None:
-            await _refuse(socket, Close.NOT_FOUND, f"meeting {meeting_id} not found")
-            return
+        # Unknown, or not yours: as over HTTP, a meeting you are not invited to is not shown to exist.
         try:
+            if meeting_id > MAX_ID:
+                raise NotFound(Code.MEETING_NOT_FOUND, f"meeting {meeting_id} not found")
             await load_access(session, meeting_id, user)
         except DomainError:
-            await _refuse(socket, Close.FORBIDDEN, f"you are not a participant of meeting {meeting_id}")
+            await _refuse(socket, Close.NOT_FOUND, f"meeting {meeting_id} not found")
             return
-    if await hub.presence.count(meeting_id, user.id) >= settings.sockets_per_user:
+    # Count this socket before checking: sockets connecting at the same moment then see each other
+    # (checking first let a burst of connects all pass).
+    open_sockets = await hub.presence.add(meeting_id, user.id, 1)
+    if open_sockets > settings.sockets_per_user:
+        await hub.presence.add(meeting_id, user.id, -1)
         await _refuse(
             socket, Close.TOO_MANY_SOCKETS, f"at most {settings.sockets_per_user} open sockets per user"
         )
@@ -172,7 +177,7 @@ async def room_socket(socket: WebSocket[Any, Any, Any], meeting_id: FromPath[int
     )
     room = await hub.join(connection)
     try:
-        if await hub.presence.add(meeting_id, user.id, 1) == 1:
+        if open_sockets == 1:
             async with hub.session_factory() as session:
                 await service.announce_presence(session, hub.broker, meeting_id, user.id, True)
         await _catch_up(hub, connection, auth.last_seq)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
-from tests.rooms.conftest import join, open_socket
+from tests.support.sockets import join, open_socket
 
 if TYPE_CHECKING:
-    from tests.conftest import Council
-    from tests.rooms.conftest import Server
+    from tests.support.api import Council
+    from tests.support.servers import Server
+    from tests.support.sockets import Socket
 
 
 async def test_participant_joins_and_receives_snapshot(server: Server, room: Council) -> None:
@@ -48,11 +51,12 @@ async def test_others_see_presence_changes(server: Server, room: Council) -> Non
     await first.close()
 
 
-async def test_outsider_is_refused_with_4403(server: Server, room: Council) -> None:
+async def test_outsider_is_refused_as_if_the_meeting_did_not_exist(server: Server, room: Council) -> None:
     sock = await open_socket(server, room.meeting_id)
     await sock.send({"type": "auth", "token": room.api.tokens["outsider"]})
-    code, _ = await sock.closed()
-    assert code == 4403
+    code, reason = await sock.closed()
+    # As over HTTP: a meeting you are not invited to is not shown to exist.
+    assert (code, reason) == (4404, f"meeting {room.meeting_id} not found")
 
 
 @pytest.mark.parametrize("offset", [999, 2**70])  # an id past 64 bits names no meeting either
@@ -106,6 +110,22 @@ async def test_sockets_per_user_are_capped(server: Server, room: Council) -> Non
     code, _ = await extra.closed()
     assert code == 4429
     for sock in socks:
+        await sock.close()
+
+
+async def test_a_burst_of_connects_by_one_user_is_capped_too(server: Server, room: Council) -> None:
+    async def connect() -> tuple[Socket, str]:
+        sock = await open_socket(server, room.meeting_id)
+        await sock.send({"type": "auth", "token": room.api.tokens["guest"]})
+        try:
+            return sock, (await sock.recv())["type"]
+        except ConnectionClosed as exc:
+            return sock, f"closed {exc.rcvd.code if exc.rcvd else None}"
+
+    outcomes = await asyncio.gather(*(connect() for _ in range(12)))
+    kinds = sorted(kind for _, kind in outcomes)
+    assert kinds == ["closed 4429"] * 7 + ["room.snapshot"] * 5
+    for sock, _ in outcomes:
         await sock.close()
 
 
