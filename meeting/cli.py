@@ -168,10 +168,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _keep_data_private(settings: Settings) -> None:
+    """The data directory holds ballots, documents and the signing key: only this account may read it.
+
+    The umask covers every file this process and its children (server workers, PDF workers) create; the
+    directory's own mode covers what an older version left readable inside it.
+    """
+    os.umask(0o077)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.chmod(0o700)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `meeting` console script."""
     args = _parser().parse_args(argv)
     settings = Settings.from_env(os.environ)
+    _keep_data_private(settings)
     if args.command == "serve":
         if args.workers > 1 and not settings.redis_url:
             print("--workers > 1 needs REDIS_URL: processes share events through Redis", file=sys.stderr)

@@ -102,13 +102,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 15})
+        engine = create_async_engine(url, connect_args={"timeout": 15}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # Connecting fails fast when PostgreSQL is away (a 503, never a hang); a burst (a whole council
     # voting at once) queues for a free connection instead of failing.
+    # hide_parameters: a failed statement's message (logged) must not carry ballots or password hashes.
     return create_async_engine(
         url,
+        hide_parameters=True,
         pool_size=10,
         max_overflow=20,
         pool_timeout=30,
