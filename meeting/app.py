@@ -16,6 +16,7 @@ from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.response.base import ASGIResponse
 from sqlalchemy import text
 
@@ -199,6 +200,9 @@ def create_app(settings: Settings) -> Litestar:
             title="Phòng họp không giấy",
             version="0.1.0",
             path="/schema",
+            # Only the document: the documentation UIs load scripts and fonts from CDNs, which a room's
+            # LAN cannot reach and which must not run next to the session cookie.
+            render_plugins=[JsonRenderPlugin()],
         ),
         logging_config=LoggingConfig(
             root={"level": "INFO", "handlers": ["queue_listener"]},
