@@ -105,6 +105,39 @@ def oversized_id_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+# Sent with every response. The client is only files of this origin: no inline script or style sheet,
+# no other host; images may be blob:/data: (rendered pages, the empty favicon); nobody may frame it.
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        b"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        b"frame-ancestors 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+def security_headers_middleware(app: ASGIApp) -> ASGIApp:
+    """Adds SECURITY_HEADERS to every HTTP response: pages, API answers, downloads and errors alike."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS]
+            await send(message)
+
+        await app(scope, receive, send_wrapper)
+
+    return middleware
+
+
 def access_log_middleware(app: ASGIApp) -> ASGIApp:
     """One JSON line per HTTP request: method, path (no query: it may hold signed URLs), status, time."""
 
@@ -190,7 +223,12 @@ def create_app(settings: Settings) -> Litestar:
             "broker": Provide(provide_broker, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[access_log_middleware, oversized_id_middleware, close_sessions_middleware],
+        middleware=[
+            access_log_middleware,
+            security_headers_middleware,
+            oversized_id_middleware,
+            close_sessions_middleware,
+        ],
         request_class=MeetingRequest,
         cors_config=CORSConfig(allow_origins=list(settings.allowed_origins))
         if settings.allowed_origins

@@ -187,7 +187,7 @@ class MinutesController(Controller):
     async def minutes_markdown(self, db_session: DbSession, access: Access) -> Response[str]:
         """The minutes as Markdown, for the web client."""
         text = await minutes.minutes_markdown(db_session, access)
-        return Response(text, media_type="text/markdown; charset=utf-8")
+        return Response(text, media_type="text/markdown")  # Litestar adds the charset
 
 
 # What this domain adds to the app (gathered by meeting/app.py).
