@@ -52,6 +52,8 @@ class Code(StrEnum):
     USER_CHANGE_FORBIDDEN = "user.change_forbidden"
     USER_CANNOT_DEMOTE_SELF = "user.cannot_demote_self"
     USER_USERNAME_TAKEN = "user.username_taken"
+    USER_DISPLAY_NAME_INVALID = "user.display_name_invalid"
+    USER_DISPLAY_NAME_TAKEN = "user.display_name_taken"
     # Meetings
     MEETING_NOT_FOUND = "meeting.not_found"
     MEETING_CREATE_FORBIDDEN = "meeting.create_forbidden"
@@ -79,6 +81,7 @@ class Code(StrEnum):
     PARTICIPANT_CANNOT_REMOVE_SELF = "participant.cannot_remove_self"
     PARTICIPANT_GUEST_CANNOT_VOTE = "participant.guest_cannot_vote"
     PARTICIPANT_SELF_CHECK_IN_ONLY = "participant.self_check_in_only"
+    PARTICIPANT_GUEST_READS_ONLY = "participant.guest_reads_only"
     # The room: presenter, pages, annotations, speakers
     ROOM_ALREADY_AUTHENTICATED = "room.already_authenticated"
     PRESENTER_CHAIR_ONLY = "presenter.chair_only"

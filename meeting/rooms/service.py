@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import msgspec
 from sqlalchemy import delete, func, select, update
 
-from meeting.agenda import ItemStatus, MeetingAccess, Participant
+from meeting.agenda import ItemStatus, MeetingAccess, Participant, ParticipantRole
 from meeting.agenda.models import AgendaItem
 from meeting.agenda.schemas import ItemRead
 from meeting.broker import RoomEvent, RoomSequence
@@ -92,6 +92,13 @@ def _require_participant(access: MeetingAccess) -> None:
         raise Forbidden(
             Code.MEETING_NOT_PARTICIPANT, f"you are not a participant of meeting {access.meeting.id}"
         )
+
+
+def _require_member(access: MeetingAccess, doing: str) -> None:
+    """Guests read, and may keep private notes; what the room sees or hears is for its members."""
+    _require_participant(access)
+    if access.role == ParticipantRole.guest:
+        raise Forbidden(Code.PARTICIPANT_GUEST_READS_ONLY, f"guests cannot {doing}")
 
 
 # ------------------------------------------------------------------------------------------ presenter
@@ -209,7 +216,10 @@ async def add_annotation(
     session: AsyncSession, broker: Broker, access: MeetingAccess, msg: AnnotationAdd
 ) -> AnnotationRead:
     """Save an annotation; the same client id again returns the stored one unchanged (a retry)."""
-    _require_participant(access)
+    if msg.visibility == Visibility.shared:
+        _require_member(access, "share annotations")
+    else:
+        _require_participant(access)
     meeting_id = access.meeting.id
     if len(_encoder.encode(msg.payload)) > 32 * 1024:
         raise InvalidInput(Code.ANNOTATION_TOO_LARGE, "the annotation's payload is over 32 KiB")
@@ -268,6 +278,8 @@ async def update_annotation(
     row = await _editable(session, access, msg.id)
     if row.deleted:
         raise NotFound(Code.ANNOTATION_NOT_FOUND, f"annotation {msg.id!r} was deleted")
+    if msg.visibility == Visibility.shared:
+        _require_member(access, "share annotations")
     if msg.visibility is not None and msg.visibility != row.visibility and row.author_id != access.user.id:
         raise Forbidden(Code.ANNOTATION_AUTHOR_ONLY, "only the author changes who sees an annotation")
     was_shared = row.visibility == Visibility.shared
@@ -458,8 +470,8 @@ async def _change_floor(
 async def request_to_speak(
     session: AsyncSession, broker: Broker, access: MeetingAccess, msg: SpeakerRequest
 ) -> FloorRead:
-    """A participant asks for the floor and joins the end of the queue."""
-    _require_participant(access)
+    """A member of the meeting (not a guest) asks for the floor and joins the end of the queue."""
+    _require_member(access, "ask for the floor")
     return await _change_floor(
         session, broker, access, "request", lambda floor, me, now: (state.request_floor(floor, me, now), me)
     )

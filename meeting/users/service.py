@@ -14,8 +14,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from meeting.db import utcnow
-from meeting.errors import Code, Conflict, Forbidden, NotFound, RateLimited, Unauthenticated
+from meeting.errors import Code, Conflict, Forbidden, InvalidInput, NotFound, RateLimited, Unauthenticated
 from meeting.users.models import GlobalRole, RevokedToken, User
+from meeting.users.names import clean_display_name, same_name
 from meeting.users.security import TokenClaims, decode_token, hash_password, issue_token, verify_password
 
 if TYPE_CHECKING:
@@ -115,6 +116,18 @@ async def list_users(session: AsyncSession, actor: User) -> list[User]:
     return list(await session.scalars(select(User).order_by(User.display_name, User.id)))
 
 
+async def _display_name(session: AsyncSession, raw: str, user_id: int | None) -> str:
+    """The cleaned name, refused when invalid or when another account already reads the same."""
+    try:
+        name = clean_display_name(raw)
+    except ValueError as exc:
+        raise InvalidInput(Code.USER_DISPLAY_NAME_INVALID, f"displayName: {exc}") from exc
+    others = await session.scalars(select(User.display_name).where(User.id != (user_id or 0)))
+    if any(same_name(name, other) for other in others):
+        raise Conflict(Code.USER_DISPLAY_NAME_TAKEN, f"another account is already named {name!r}")
+    return name
+
+
 async def create_user(session: AsyncSession, actor: User | None, data: UserCreate) -> User:
     """Create an account; `actor` None means the command line."""
     if actor is not None and actor.role != GlobalRole.admin:
@@ -124,7 +137,7 @@ async def create_user(session: AsyncSession, actor: User | None, data: UserCreat
         raise Conflict(Code.USER_USERNAME_TAKEN, f"username {username!r} is taken")
     user = User(
         username=username,
-        display_name=data.display_name,
+        display_name=await _display_name(session, data.display_name, None),
         password_hash=await hash_password(data.password),
         role=data.role,
     )
@@ -140,20 +153,30 @@ async def create_user(session: AsyncSession, actor: User | None, data: UserCreat
 async def update_user(
     session: AsyncSession, broker: Broker, actor: User, user_id: int, data: UserUpdate
 ) -> User:
-    """Change an account; admins change anyone, users only their own name and password."""
+    """Change an account; admins change anyone, users only their own password.
+
+    Names are official (the minutes, the speaker queue, every download's watermark): only an
+    administrator gives or changes one.
+    """
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound(Code.USER_NOT_FOUND, f"user {user_id} not found")
     is_admin = actor.role == GlobalRole.admin
-    if not is_admin and (actor.id != user_id or data.role is not None or data.is_active is not None):
+    if not is_admin and (
+        actor.id != user_id
+        or data.role is not None
+        or data.is_active is not None
+        or data.display_name is not None
+    ):
         raise Forbidden(
-            Code.USER_CHANGE_FORBIDDEN, "only administrators can change other accounts, roles or activation"
+            Code.USER_CHANGE_FORBIDDEN,
+            "only administrators can change other accounts, names, roles or activation",
         )
     if is_admin and actor.id == user_id and (data.is_active is False or data.role not in (None, actor.role)):
         raise Conflict(Code.USER_CANNOT_DEMOTE_SELF, "administrators cannot disable or demote themselves")
     end_sessions = False
     if data.display_name is not None:
-        user.display_name = data.display_name
+        user.display_name = await _display_name(session, data.display_name, user.id)
     if data.password is not None:
         user.password_hash = await hash_password(data.password)
         end_sessions = True
