@@ -16,15 +16,18 @@ import sys
 import time
 import urllib.request
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from websockets.sync.client import connect
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from playwright.sync_api import Browser, BrowserContext, Page
+    from websockets.sync.client import ClientConnection
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -37,6 +40,7 @@ CHROMIUM_ARGS = [
 TABLET = {"width": 1280, "height": 800}
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 DEMO_PASSWORD = "demo"
+TIMEOUT = 10.0
 
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 
@@ -106,14 +110,16 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_context(browser: Browser, server: str) -> Iterator[Callable[[], BrowserContext]]:
-    """Factory of fresh browser contexts (one per user) at tablet size; all closed after the test."""
+def new_context(browser: Browser, server: str) -> Iterator[Callable[..., BrowserContext]]:
+    """Factory of fresh browser contexts (one per user), at landscape tablet size unless `options`
+    (Playwright's context options: viewport, has_touch …) say otherwise; all closed after the test."""
     contexts: list[BrowserContext] = []
     errors: list[str] = []
 
-    def make() -> BrowserContext:
+    def make(**options: Any) -> BrowserContext:
         context = browser.new_context(
-            viewport=TABLET, base_url=server, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh"
+            **{"viewport": TABLET, "locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh", **options},
+            base_url=server,
         )
         context.set_default_timeout(10_000)
         context.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(str(exc))))
@@ -136,7 +142,7 @@ def login(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
 
 
 def screenshot(page: Page, name: str) -> Path:
-    """Save a tablet-sized screenshot of the current screen to tests/artifacts/ (git-ignored)."""
+    """Save a screenshot of the current screen, at the context's size, to tests/artifacts/ (git-ignored)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.wait_for_timeout(250)  # let toasts and transitions settle for a fair picture
@@ -197,6 +203,58 @@ class Api:
             return json.loads(res.read())
 
 
+class Peer:
+    """Someone else's tablet, scripted over the room socket: send and wait for the ack, read events."""
+
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+        self.seen: list[dict[str, Any]] = []
+        self.refs = 0
+
+    def recv(self, timeout: float = TIMEOUT) -> dict[str, Any]:
+        """The next message (TimeoutError when none comes in time)."""
+        message: dict[str, Any] = json.loads(self.connection.recv(timeout=timeout))
+        self.seen.append(message)
+        return message
+
+    def call(self, message: dict[str, Any]) -> Any:
+        """Send a message and return its ack's result; an `error` answer fails the test."""
+        self.refs += 1
+        ref = f"t{self.refs}"
+        self.connection.send(json.dumps({**message, "ref": ref}))
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            answer = self.recv(max(0.01, deadline - time.monotonic()))
+            if answer.get("ref") == ref:
+                assert answer["type"] == "ack", answer
+                return answer["result"]
+
+    def drain(self, seconds: float = 0.5) -> None:
+        """Read whatever arrives within `seconds` into `seen`."""
+        try:
+            while True:
+                self.recv(seconds)
+        except TimeoutError:
+            return
+
+
+def join_room(stack: ExitStack, server: str, meeting_id: int, username: str) -> Peer:
+    """An authenticated room socket for a demo user, closed with `stack`."""
+    url = server.replace("http://", "ws://") + f"/api/meetings/{meeting_id}/socket"
+    connection = stack.enter_context(connect(url, open_timeout=TIMEOUT, max_size=None))
+    joined = Peer(connection)
+    connection.send(json.dumps({"type": "auth", "token": Api(server, username).token}))
+    assert joined.recv()["type"] == "room.snapshot"
+    return joined
+
+
+@pytest.fixture
+def peer(server: str) -> Iterator[Callable[[int, str], Peer]]:
+    """Factory of authenticated room sockets for demo users; all closed after the test."""
+    with ExitStack() as stack:
+        yield lambda meeting_id, username: join_room(stack, server, meeting_id, username)
+
+
 def make_pdf(pages: int, title: str) -> bytes:
     """A PDF whose pages say their number in large type (so a screenshot shows which page is on screen)."""
     import pymupdf
@@ -215,8 +273,7 @@ def make_pdf(pages: int, title: str) -> bytes:
     return data
 
 
-@pytest.fixture
-def council_meeting(server: str) -> dict[str, Any]:
+def create_council_meeting(server: str) -> dict[str, Any]:
     """A scheduled meeting of its own (chair, delegate1, delegate2) with a five-page document on item 1;
     `users` maps usernames to ids."""
     secretary = Api(server, "secretary")
@@ -254,3 +311,9 @@ def council_meeting(server: str) -> dict[str, Any]:
         {"agendaItemId": str(items[0]["id"]), "title": "Dự toán ngân sách 2027"},
     )
     return {"id": mid, "items": items, "document": document, "users": users}
+
+
+@pytest.fixture
+def council_meeting(server: str) -> dict[str, Any]:
+    """A scheduled meeting for this test alone (see `create_council_meeting`)."""
+    return create_council_meeting(server)

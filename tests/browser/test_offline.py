@@ -12,80 +12,25 @@ from __future__ import annotations
 import json
 import re
 import time
-from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import expect
-from websockets.sync.client import connect
 
-from tests.browser.conftest import Api, login, needs_chromium
+from tests.browser.conftest import TIMEOUT, Api, Peer, login, needs_chromium
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
     from pathlib import Path
 
     from playwright.sync_api import BrowserContext, Page, WebSocket, WebSocketRoute
-    from websockets.sync.client import ClientConnection
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
-TIMEOUT = 10.0
 OFFLINE_SECONDS = 31
 # web/js/room.js's heartbeat.
 PING_EVERY_MS = 15_000
 PONG_TIMEOUT_MS = 8_000
-
-
-class Peer:
-    """Someone else's tablet, scripted over the room socket: send and wait for the ack, read events."""
-
-    def __init__(self, connection: ClientConnection) -> None:
-        self.connection = connection
-        self.seen: list[dict[str, Any]] = []
-        self.refs = 0
-
-    def recv(self, timeout: float = TIMEOUT) -> dict[str, Any]:
-        """The next message (TimeoutError when none comes in time)."""
-        message: dict[str, Any] = json.loads(self.connection.recv(timeout=timeout))
-        self.seen.append(message)
-        return message
-
-    def call(self, message: dict[str, Any]) -> Any:
-        """Send a message and return its ack's result; an `error` answer fails the test."""
-        self.refs += 1
-        ref = f"t{self.refs}"
-        self.connection.send(json.dumps({**message, "ref": ref}))
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            answer = self.recv(max(0.01, deadline - time.monotonic()))
-            if answer.get("ref") == ref:
-                assert answer["type"] == "ack", answer
-                return answer["result"]
-
-    def drain(self, seconds: float = 0.5) -> None:
-        """Read whatever arrives within `seconds` into `seen`."""
-        try:
-            while True:
-                self.recv(seconds)
-        except TimeoutError:
-            return
-
-
-@pytest.fixture
-def peer(server: str) -> Iterator[Callable[[int, str], Peer]]:
-    """Factory of authenticated room sockets for demo users; all closed after the test."""
-    with ExitStack() as stack:
-
-        def make(meeting_id: int, username: str) -> Peer:
-            url = server.replace("http://", "ws://") + f"/api/meetings/{meeting_id}/socket"
-            connection = stack.enter_context(connect(url, open_timeout=TIMEOUT, max_size=None))
-            joined = Peer(connection)
-            connection.send(json.dumps({"type": "auth", "token": Api(server, username).token}))
-            assert joined.recv()["type"] == "room.snapshot"
-            return joined
-
-        yield make
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:

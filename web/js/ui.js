@@ -1,6 +1,7 @@
 // Shared pieces of the interface: the top bar, toasts, confirmation dialogs, dates.
-import { h, clear, setText, tx, retranslate } from "./dom.js";
+import { h, clear, setText, setAttr, tx, retranslate } from "./dom.js";
 import { t, getLang, setLang, locale, onLangChange } from "./i18n.js";
+import { icon } from "./icons.js";
 import { connection } from "./connection.js";
 import { api, session, errorText } from "./api.js";
 
@@ -95,7 +96,40 @@ export function formatTime(iso, timeZone) {
   return formatDateTime(iso, timeZone, { hour: "2-digit", minute: "2-digit" });
 }
 
-/** The top bar shared by every screen: title area, screen status, connection, language, account. */
+/** A panel that `button` opens and closes (a menu, a drawer) where the stylesheet folds it away: the
+ * panel's `open` class and the button's aria-expanded tell the state; Escape, a tap outside both, or
+ * `close()` shut it. Where the stylesheet shows the panel anyway (a landscape tablet), the class changes
+ * nothing on screen. */
+export function popover(button, panel) {
+  const isOpen = () => panel.classList.contains("open");
+  const onKey = (e) => {
+    if (e.key !== "Escape") return;
+    close();
+    button.focus();
+  };
+  // Capture: the tap that closes is seen before whatever it lands on (the scrim, the page) acts on it.
+  const onClick = (e) => {
+    if (!panel.contains(e.target) && !button.contains(e.target)) close();
+  };
+  function open() {
+    panel.classList.add("open");
+    button.setAttribute("aria-expanded", "true");
+    document.addEventListener("keydown", onKey);
+    document.addEventListener("click", onClick, true);
+  }
+  function close() {
+    panel.classList.remove("open");
+    button.setAttribute("aria-expanded", "false");
+    document.removeEventListener("keydown", onKey);
+    document.removeEventListener("click", onClick, true);
+  }
+  button.setAttribute("aria-expanded", "false");
+  button.addEventListener("click", () => (isOpen() ? close() : open()));
+  return { open, close };
+}
+
+/** The top bar shared by every screen: title area, screen status, connection, language, account. Below
+ * landscape width the language and account fold into a menu, so the title keeps its room. */
 export class Shell {
   constructor(root, { onLogout }) {
     this.root = root;
@@ -107,13 +141,17 @@ export class Shell {
     );
     this.account = h("div.account");
     this.onLogout = onLogout;
+    const menuButton = h("button.ghost.menu-toggle", { type: "button" }, icon("account"));
+    setAttr(menuButton, "aria-label", "nav.menu");
+    const menu = h("div.topbar-menu", h("div.langs", { role: "group", "aria-label": "Ngôn ngữ / Language" }, this.langButtons), this.account);
     this.bar = h(
       "header.topbar",
       h("a.home", { href: "#/", "aria-label": t("nav.home") }, h("span.logo", "◧")),
       this.titleSlot,
       this.statusSlot,
-      h("div.topbar-end", this.conn, h("div.langs", { role: "group", "aria-label": "Ngôn ngữ / Language" }, this.langButtons), this.account)
+      h("div.topbar-end", this.conn, menuButton, menu)
     );
+    this.menu = popover(menuButton, menu);
     this.main = h("main.screen");
     clear(root).append(this.bar, this.main);
     connection.subscribe((state) => this.showConnection(state));
@@ -137,6 +175,7 @@ export class Shell {
   }
 
   renderAccount() {
+    this.menu.close();
     clear(this.account);
     const user = session.user;
     this.bar.classList.toggle("anonymous", !user);

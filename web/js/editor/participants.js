@@ -76,7 +76,6 @@ export function participantsTab({ meeting, body }) {
         type: "checkbox",
         checked: p.voting,
         disabled: !manage || p.role === "guest",
-        "aria-label": t("participants.voting"),
         onchange: (e) => update(p, { voting: e.target.checked }),
       });
       table.append(
@@ -85,7 +84,8 @@ export function participantsTab({ meeting, body }) {
           { dataset: { user: p.username } },
           h("td", h("strong", p.displayName), h("div.muted.small", p.username)),
           h("td", roleSelect),
-          h("td", h("label.check.compact", voting)),
+          // The column's heading names the box; a phone, which shows no headings, shows this label.
+          h("td", h("label.check.compact", voting, h("span.cell-label.visually-hidden", { i18n: "participants.voting" }))),
           h(
             "td.actions",
             manage

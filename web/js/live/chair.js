@@ -1,7 +1,9 @@
 // The chair's control strip (the secretary sees its managing part): start and end the meeting, move
-// through the agenda, present, and open the speakers and polls sheets; the minutes.
-import { h, clear } from "../dom.js";
-import { busy, confirmAction } from "../ui.js";
+// through the agenda, present, and open the speakers and polls sheets; the minutes. On a phone the
+// rare actions (the minutes, ending the meeting) fold into a "more" menu (the stylesheet decides).
+import { h, clear, setAttr } from "../dom.js";
+import { icon } from "../icons.js";
+import { busy, confirmAction, popover } from "../ui.js";
 import { isChair, isManager, isPresenting, activeItem, nextItem } from "./state.js";
 import { whenChanged } from "./panel.js";
 
@@ -9,6 +11,13 @@ import { whenChanged } from "./panel.js";
 export function chairPanel({ meetingId, send, onPresent, onStopPresenting, onSpeakers, onPolls }) {
   const el = h("div.chair-strip", { hidden: true });
   const command = (msg) => (e) => busy(e.currentTarget, () => send(msg));
+  const moreButton = h("button.secondary.chair-more-toggle", { type: "button", "aria-controls": "chair-more" }, icon("more"));
+  setAttr(moreButton, "aria-label", "chair.more");
+  const more = h("div.chair-more", { id: "chair-more" });
+  const moreMenu = popover(moreButton, more);
+  more.addEventListener("click", (e) => {
+    if (e.target.closest("button, a")) moreMenu.close();
+  });
 
   const pick = (s) => [s.role, s.meeting.status, s.items, Boolean(s.view), isPresenting(s), s.speakers.waiting.length, s.polls];
   const render = whenChanged(pick, (s) => {
@@ -30,10 +39,11 @@ export function chairPanel({ meetingId, send, onPresent, onStopPresenting, onSpe
     const waiting = s.speakers.waiting.length;
     if (status === "live" || status === "scheduled") group.append(h("button.secondary", { type: "button", onclick: onSpeakers }, h("span", { i18n: "chair.speakers" }), waiting ? h("span.count-badge", String(waiting)) : null));
     group.append(h("button.secondary", { type: "button", onclick: onPolls }, h("span", { i18n: "chair.polls" }), s.polls.some((p) => p.state === "open") ? h("span.count-badge", "●") : null));
-    group.append(h("a.button.ghost", { href: `/api/meetings/${meetingId}/minutes/pdf`, target: "_blank", rel: "noopener", i18n: "chair.minutes" }));
-    if (chair && status === "live") group.append(h("button.ghost.danger", { type: "button", i18n: "chair.end", onclick: async (e) => {
+    clear(more).append(h("a.button.ghost", { href: `/api/meetings/${meetingId}/minutes/pdf`, target: "_blank", rel: "noopener", i18n: "chair.minutes" }));
+    if (chair && status === "live") more.append(h("button.ghost.danger", { type: "button", i18n: "chair.end", onclick: async (e) => {
       if (await confirmAction("chair.confirmEnd", null, "chair.end", true)) command({ type: "meeting.status", status: "ended" })(e);
     } }));
+    group.append(moreButton, more);
     el.append(group);
   });
 

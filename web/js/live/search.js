@@ -9,7 +9,7 @@ import { sheet } from "./panel.js";
 /** `onOpen(documentId, versionId, page)` shows a hit; the sheet opens over `panels`. */
 export function searchPanel({ meetingId, panels, onOpen }) {
   let open = null; // the sheet, while shown
-  const button = h("button.tool", { type: "button", onclick: () => toggle() }, icon("search"), h("span", { i18n: "search.short" }));
+  const button = h("button.tool.search-open", { type: "button", onclick: () => toggle() }, icon("search"), h("span", { i18n: "search.short" }));
   setAttr(button, "aria-label", "search.title");
 
   function openSheet() {

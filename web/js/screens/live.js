@@ -13,6 +13,7 @@ import { statusPanel } from "../live/status.js";
 import { agendaPanel } from "../live/agenda.js";
 import { documentsPanel } from "../live/documents.js";
 import { attendancePanel } from "../live/attendance.js";
+import { drawerPanel } from "../live/drawer.js";
 import { stagePanel } from "../live/stage.js";
 import { viewerPanel } from "../live/viewer.js";
 import { inkPanel } from "../live/ink.js";
@@ -66,6 +67,7 @@ export function liveScreen(shell, { id }, { navigate }) {
   const agenda = agendaPanel({ send, onOpen: openItem });
   const documents = documentsPanel({ onOpen: openDocument });
   const attendance = attendancePanel({ meetingId: id });
+  const drawer = drawerPanel({ agenda, documents, attendance });
   const stage = stagePanel();
   const viewer = viewerPanel({
     onNavigate: goTo,
@@ -90,18 +92,12 @@ export function liveScreen(shell, { id }, { navigate }) {
   });
   const renderPolls = whenChanged((s) => [s.polls], (s) => pollsSheet?.render(s.polls));
 
-  const sidebar = h(
-    "aside.sidebar",
-    h("section.side-section", h("h3", { i18n: "live.agenda" }), agenda.el),
-    h("section.side-section", h("h3", { i18n: "live.documents" }), documents.el),
-    attendance.el
-  );
-  const toolbar = h("footer.toolbar", viewer.tools, ink.el, h("div.tool-group.end", search.button, speakers.chip, speakers.floor));
-  shell.main.append(h("div.live-body", sidebar, h("section.stage", stage.el, viewer.el, panels)), viewer.thumbs, chair.el, toolbar);
+  const toolbar = h("footer.toolbar", viewer.tools, ink.el, h("div.tool-group.end", search.button, h("div.tool-group.floor-tools", speakers.chip, speakers.floor)));
+  shell.main.append(h("div.live-body", drawer.el, h("section.stage", stage.el, viewer.el, panels), drawer.scrim), viewer.thumbs, chair.el, toolbar);
   shell.setStatus(...status.nodes);
 
   function render(options) {
-    for (const panel of [status, agenda, documents, attendance, stage, viewer, ink, speakers, chair]) panel.render(state, options);
+    for (const panel of [status, agenda, documents, attendance, drawer, stage, viewer, ink, speakers, chair]) panel.render(state, options);
     renderPolls(state, options);
   }
 
@@ -138,7 +134,7 @@ export function liveScreen(shell, { id }, { navigate }) {
       return;
     }
     state = initialState({ meetingId: id, you: session.user?.id, ...loaded });
-    shell.setTitle(h("h1.title", loaded.meeting.title));
+    shell.setTitle(drawer.toggle, h("h1.title", loaded.meeting.title));
     render();
     room = new Room(id, {
       onSnapshot: receive,
