@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   initialState, apply, activeItem, nextItem, sortedDocuments, docFor, speakingSeconds, floorCommand,
-  canCheckIn, showsPointer, canErase, missingPresenterDocument, viewKey,
+  canCheckIn, showsPointer, canErase, missingPresenterDocument, viewKey, isMember,
 } from "../../web/js/live/state.js";
 
 const ME = 5;
@@ -296,4 +296,10 @@ test("one erases one's own annotations; the chair also the shared ones", () => {
   assert.equal(canErase(base, ink("a1", { authorId: 6 })), false);
   assert.equal(canErase({ ...base, role: "chair" }, ink("a1", { authorId: 6 })), true);
   assert.equal(canErase({ ...base, role: "chair" }, ink("a1", { authorId: 6, visibility: "private" })), false);
+});
+
+test("members speak and share; guests and those without a seat only follow", () => {
+  for (const [role, member] of [["delegate", true], ["chair", true], ["secretary", true], ["guest", false], [null, false]]) {
+    assert.equal(isMember({ ...base, role }), member, role);
+  }
 });

@@ -4,7 +4,7 @@
 import { h, clear } from "../dom.js";
 import { icon } from "../icons.js";
 import { popover } from "../ui.js";
-import { isPresenting } from "./state.js";
+import { isMember, isPresenting } from "./state.js";
 import { whenChanged } from "./panel.js";
 
 const LABELS = { pen: "tool.pen", highlight: "tool.highlight", note: "tool.note", eraser: "tool.eraser", pointer: "tool.pointer" };
@@ -29,13 +29,14 @@ export function inkPanel({ onTool, onVisibility }) {
   const menu = popover(toggle, tools);
   const el = h("div.ink-panel", toggle, tools);
 
-  const render = whenChanged((s) => [Boolean(s.view), s.tool, s.visibility, isPresenting(s)], (s) => {
+  const render = whenChanged((s) => [Boolean(s.view), s.tool, s.visibility, isPresenting(s), isMember(s)], (s) => {
     tool = s.tool;
     for (const b of [...toolButtons, visibilityBtn, toggle]) b.disabled = !s.view;
     for (const b of [...toolButtons, pointerBtn]) b.setAttribute("aria-pressed", String(b.dataset.tool === s.tool));
     clear(toggle).append(toolIcon(s.tool || "pen"), h("span", { i18n: LABELS[s.tool] || "tool.menu" }));
     toggle.classList.toggle("in-hand", Boolean(s.tool));
     pointerBtn.hidden = !isPresenting(s);
+    visibilityBtn.hidden = !isMember(s); // a guest's notes stay private
     visibilityBtn.classList.toggle("shared", s.visibility === "shared");
     visibilityBtn.dataset.visibility = s.visibility;
     const priv = s.visibility === "private";

@@ -3,7 +3,7 @@
 import { h, clear, setText, setAttr } from "../dom.js";
 import { icon } from "../icons.js";
 import { busy } from "../ui.js";
-import { isChair, isSpeaking, queuePosition, floorCommand, speakingSeconds } from "./state.js";
+import { isChair, isMember, isSpeaking, queuePosition, floorCommand, speakingSeconds } from "./state.js";
 import { whenChanged, sheet } from "./panel.js";
 
 function clock(seconds) {
@@ -36,7 +36,7 @@ export function speakersPanel({ send, panels }) {
     else if (position >= 0) setText(floorText, "speakers.withdraw", { n: position + 1 });
     else setText(floorText, "speakers.request");
     // The chair gives the floor rather than asking for it.
-    floor.hidden = !s.role || isChair(s);
+    floor.hidden = !isMember(s) || isChair(s);
   });
 
   function queueRow(s, w, i) {

@@ -212,6 +212,11 @@ export function isManager(state) {
   return state.role === "chair" || state.role === "secretary";
 }
 
+/** Members speak and share notes; guests follow and keep private notes (the server's rule too). */
+export function isMember(state) {
+  return state.role != null && state.role !== "guest";
+}
+
 export function canVote(state) {
   return state.role === "delegate" || state.role === "chair";
 }
