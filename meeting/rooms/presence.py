@@ -78,11 +78,14 @@ class Presence:
         )
         return {_text(m) for m in members}
 
-    async def _live_counts(self, meeting_id: int) -> dict[int, int]:
-        """Open sockets per user of the meeting, summed over the processes that are alive."""
+    async def _live_counts(self, meeting_id: int, *, others_only: bool = False) -> dict[int, int]:
+        """Open sockets per user of the meeting, summed over the processes that are alive (or over the
+        other live processes only)."""
         assert self.broker.redis is not None
         fields = await self.broker.redis.hgetall(self._meeting_key(meeting_id))
         live = await self._live_processes()
+        if others_only:
+            live.discard(self.process)
         totals: dict[int, int] = {}
         for name, value in fields.items():
             process, _, user = _text(name).partition(":")
@@ -107,7 +110,9 @@ class Presence:
             self.heartbeat = asyncio.create_task(self._beat())
         try:
             await self._mirror(meeting_id, user_id, local)
-            return (await self._live_counts(meeting_id)).get(user_id, 0)
+            # This process's part is `local`, as of this change: what the mirror holds by now may
+            # already include later joins, which would make two sockets joining at once both look late.
+            return local + (await self._live_counts(meeting_id, others_only=True)).get(user_id, 0)
         except (RedisError, OSError) as exc:  # joining and leaving go on; presence is only a hint
             log.warning("redis unavailable, presence counted in this process only: %s", exc)
             self.stale_mirror = True
