@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from tests.conftest import Council
+    from tests.support.api import Council
 
 # (method, path below the meeting, or an absolute path)
 WRITE_ENDPOINTS = [

@@ -12,13 +12,13 @@ from sqlalchemy import select
 
 from meeting.app import create_app
 from meeting.broker import Broker, Event, RoomEvent
-from tests.conftest import BROKER_BACKENDS, TEST_REDIS_URL
+from tests.support.backends import BROKER_BACKENDS, TEST_REDIS_URL
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from meeting.settings import Settings
-    from tests.conftest import Council
+    from tests.support.api import Council
 
 
 class Probe(Event, tag="test.probe"):

@@ -16,12 +16,12 @@ import pytest
 from meeting.app import create_app
 from meeting.migrations import upgrade
 from meeting.settings import Settings, normalize_database_url
-from tests.conftest import serve_in_process
+from tests.support.servers import serve_in_process
 
 if TYPE_CHECKING:
     import httpx
 
-    from tests.conftest import Api
+    from tests.support.api import Api
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ import pytest
 from meeting.agenda.models import ITEM_TRANSITIONS, ItemStatus
 
 if TYPE_CHECKING:
-    from tests.conftest import Api, Council
+    from tests.support.api import Api, Council
 
 
 async def _add(api: Api, url: str, title: str, parent: int | None = None) -> int:

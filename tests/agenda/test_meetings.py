@@ -10,10 +10,10 @@ from sqlalchemy import select
 from meeting.agenda.models import MEETING_TRANSITIONS, Meeting, MeetingStatus
 from meeting.broker import RoomEvent
 from meeting.users.models import GlobalRole
-from tests.conftest import MEETING
+from tests.support.api import MEETING
 
 if TYPE_CHECKING:
-    from tests.conftest import Api, Council
+    from tests.support.api import Api, Council
 
 
 async def test_secretary_creates_a_draft_meeting_and_becomes_its_secretary(api: Api) -> None:

@@ -9,7 +9,7 @@ import pytest
 from meeting.agenda.service import compute_quorum
 
 if TYPE_CHECKING:
-    from tests.conftest import Council
+    from tests.support.api import Council
 
 
 async def test_delegates_vote_by_default_and_guests_cannot(council: Council) -> None:

@@ -10,7 +10,6 @@ import datetime as dt
 import gc
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from websockets.sync.client import connect
+
+from tests.support.files import numbered_pdf
+from tests.support.servers import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -45,17 +47,11 @@ TIMEOUT = 10.0
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a real server (migrated, demo council seeded) on a free loopback port."""
     data_dir = tmp_path_factory.mktemp("browser-server")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "MEETING_DATA_DIR": str(data_dir)}
     for name in ("DATABASE_URL", "REDIS_URL"):
         env.pop(name, None)
@@ -150,14 +146,21 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
+# One login per demo user and server for the whole run: each costs the server an argon2 verification,
+# and a user's logins (these and the browser's, through the form) are limited to 10 a minute.
+_TOKENS: dict[tuple[str, str, str], str] = {}
+
+
 class Api:
     """A tiny JSON client for preparing data over HTTP (what the browser then shows is what is tested)."""
 
     def __init__(self, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
         self.base = base
-        self.token = self.call("POST", "/api/auth/login", {"username": username, "password": password})[
-            "access_token"
-        ]
+        key = (base, username, password)
+        if key not in _TOKENS:
+            login = {"username": username, "password": password}
+            _TOKENS[key] = self.call("POST", "/api/auth/login", login)["access_token"]
+        self.token = _TOKENS[key]
 
     def call(self, method: str, path: str, body: object = None) -> Any:
         """Send JSON, return parsed JSON (None for 204); raise on any error status."""
@@ -241,7 +244,9 @@ class Peer:
 def join_room(stack: ExitStack, server: str, meeting_id: int, username: str) -> Peer:
     """An authenticated room socket for a demo user, closed with `stack`."""
     url = server.replace("http://", "ws://") + f"/api/meetings/{meeting_id}/socket"
-    connection = stack.enter_context(connect(url, open_timeout=TIMEOUT, max_size=None))
+    # A peer left unread for a while (a module's whole session) has a full queue and cannot see the
+    # server's close frame behind it: wait one second for it, not websockets' default ten.
+    connection = stack.enter_context(connect(url, open_timeout=TIMEOUT, close_timeout=1, max_size=None))
     joined = Peer(connection)
     connection.send(json.dumps({"type": "auth", "token": Api(server, username).token}))
     assert joined.recv()["type"] == "room.snapshot"
@@ -253,24 +258,6 @@ def peer(server: str) -> Iterator[Callable[[int, str], Peer]]:
     """Factory of authenticated room sockets for demo users; all closed after the test."""
     with ExitStack() as stack:
         yield lambda meeting_id, username: join_room(stack, server, meeting_id, username)
-
-
-def make_pdf(pages: int, title: str) -> bytes:
-    """A PDF whose pages say their number in large type (so a screenshot shows which page is on screen)."""
-    import pymupdf
-
-    doc = pymupdf.open()
-    for number in range(1, pages + 1):
-        page = doc.new_page(width=595, height=842)
-        page.insert_text((60, 90), f"{title} - trang {number}", fontsize=20)
-        page.insert_text(
-            (60, 130), "Tong gia tri san xuat tang 8,2%; thu ngan sach dat 112% du toan.", fontsize=12
-        )
-        page.draw_rect(pymupdf.Rect(60, 180, 535, 760), color=(0.15, 0.3, 0.6), width=2)
-        page.insert_text((230, 520), str(number), fontsize=160)
-    data: bytes = doc.tobytes()
-    doc.close()
-    return data
 
 
 def create_council_meeting(server: str) -> dict[str, Any]:
@@ -307,7 +294,7 @@ def create_council_meeting(server: str) -> dict[str, Any]:
     document = secretary.upload(
         f"/api/meetings/{mid}/documents",
         "du-toan-2027.pdf",
-        make_pdf(5, "Du toan ngan sach 2027"),
+        numbered_pdf(5, "Du toan ngan sach 2027"),
         {"agendaItemId": str(items[0]["id"]), "title": "Dự toán ngân sách 2027"},
     )
     return {"id": mid, "items": items, "document": document, "users": users}

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login, make_pdf, needs_chromium, screenshot
+from tests.browser.conftest import login, needs_chromium, screenshot
+from tests.support.files import numbered_pdf
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -107,7 +108,7 @@ def test_secretary_creates_meeting_adds_three_items_and_reorders_them_by_drag(
         {
             "name": "Tờ trình quyết toán.pdf",
             "mimeType": "application/pdf",
-            "buffer": make_pdf(4, "To trinh quyet toan"),
+            "buffer": numbered_pdf(4, "To trinh quyet toan"),
         }
     )
     page.locator("select[name=docItem]").select_option(label="Báo cáo quyết toán ngân sách")
@@ -127,7 +128,7 @@ def test_secretary_creates_meeting_adds_three_items_and_reorders_them_by_drag(
 
     # A corrected file becomes version 2 of the same document.
     page.locator(".doc-list input[type=file]").set_input_files(
-        {"name": "Tờ trình (sửa).pdf", "mimeType": "application/pdf", "buffer": make_pdf(2, "Ban sua")}
+        {"name": "Tờ trình (sửa).pdf", "mimeType": "application/pdf", "buffer": numbered_pdf(2, "Ban sua")}
     )
     expect(page.locator(".toast", has_text="Đã lưu bản 2")).to_be_visible()
     expect(page.locator(".upload-status")).to_have_text("Sẵn sàng: 2 trang", timeout=30_000)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from meeting.users.models import GlobalRole
-from tests.conftest import MEETING
-from tests.docs.conftest import make_pdf, upload
+from tests.support.api import MEETING, upload
+from tests.support.files import make_pdf
 
 if TYPE_CHECKING:
-    from tests.conftest import Council
+    from tests.support.api import Council
 
 
 async def test_outsider_gets_404_for_every_document_url(council: Council) -> None:

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 import pymupdf  # type: ignore[import-untyped]
 from PIL import Image
 
-from tests.docs.conftest import make_pdf, upload
+from tests.support.api import upload
+from tests.support.files import make_pdf
 
 if TYPE_CHECKING:
-    from tests.conftest import Council
+    from tests.support.api import Council
 
 
 def _text_and_seal_pdf() -> bytes:

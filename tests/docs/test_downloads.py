@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from meeting.docs.models import DocumentDownload
-from tests.docs.conftest import make_pdf, upload
+from tests.support.api import upload
+from tests.support.files import make_pdf
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from tests.conftest import Council
+    from tests.support.api import Council
 
 
 @pytest.fixture

@@ -11,17 +11,17 @@ import pytest
 from sqlalchemy import func, select
 
 from meeting.docs.models import Document, DocumentPage, DocumentVersion
-from tests.docs.conftest import (
+from tests.support.api import upload
+from tests.support.files import (
     blank_pdf,
     corrupt_xref,
     encrypted_pdf,
     make_pdf,
-    served,
     slow_pdf,
     stored_files,
-    upload,
     zip_file,
 )
+from tests.support.servers import served_client
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from meeting.settings import Settings
-    from tests.conftest import Council
+    from tests.support.api import Council
 
 HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
     "truncated": (lambda: make_pdf(pages=3)[: len(make_pdf(pages=3)) // 2], "damaged"),
@@ -74,7 +74,7 @@ async def test_slow_file_is_stopped_while_other_requests_are_served(
 ) -> None:
     data = slow_pdf()
     finished: dict[str, float] = {}
-    async with served(dataclasses.replace(settings, worker_timeout_seconds=1.0)) as http:
+    async with served_client(dataclasses.replace(settings, worker_timeout_seconds=1.0)) as http:
 
         async def slow_upload() -> int:
             response = await http.post(

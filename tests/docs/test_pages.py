@@ -21,10 +21,9 @@ from meeting.docs.render import THUMBNAIL_WIDTH
 from meeting.docs.schemas import DEFAULT_WIDTH
 from meeting.docs.storage import BlobStore
 from meeting.users import SESSION_COOKIE
-from tests.conftest import PASSWORD, Api, Council, build_council, serve_in_process
-from tests.docs.conftest import make_pdf, upload
-from tests.rooms.conftest import RoomApi
-from tests.servers import start_server, stop_server
+from tests.support.api import PASSWORD, Api, Council, build_council, upload
+from tests.support.files import make_pdf
+from tests.support.servers import serve_in_process, start_server, stop_server
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -153,7 +152,7 @@ async def test_rendering_cut_short_by_a_stop_is_finished_after_the_next_start(
 ) -> None:
     pages = 40
     async with serve_in_process(create_app(settings)) as first:
-        api = Api(client=first, db=db)
+        api = Api(client=first, db=db, settings=settings)
         council = await build_council(api)
         document: dict[str, Any] = await _uploaded(council, pages=pages)
         # Stop the server once page 1 is announced: its shutdown cancels the rest of the render.
@@ -168,7 +167,7 @@ async def test_rendering_cut_short_by_a_stop_is_finished_after_the_next_start(
 
     async with serve_in_process(create_app(settings)) as second:
         council = Council(
-            api=Api(client=second, db=db, tokens=api.tokens, ids=api.ids),
+            api=Api(client=second, db=db, settings=settings, tokens=api.tokens, ids=api.ids),
             meeting_id=council.meeting_id,
             participant_ids=council.participant_ids,
         )
@@ -208,7 +207,7 @@ async def test_rendering_cut_short_by_sigkill_is_finished_by_the_restarted_proce
     port = int(server.http.rsplit(":", 1)[1])
     try:
         async with httpx.AsyncClient(base_url=server.http, timeout=30) as client:
-            api = RoomApi(client=client, db=db, settings=settings)
+            api = Api(client=client, db=db, settings=settings)
             council = await build_council(api)
             document: dict[str, Any] = await _uploaded(council, pages=pages)
             status = await _status(council, document["id"], lambda s: s["renderedPages"] >= 1)

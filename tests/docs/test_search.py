@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.docs.conftest import make_pdf, upload
+from tests.support.api import upload
+from tests.support.files import make_pdf
 
 if TYPE_CHECKING:
-    from tests.conftest import Council
+    from tests.support.api import Council
 
 RESOLUTION = [
     "Căn cứ Luật Tổ chức chính quyền địa phương;",

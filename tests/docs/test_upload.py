@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 
 from meeting.broker import RoomEvent
 from meeting.docs.models import Document, DocumentVersion
-from tests.docs.conftest import make_image, make_pdf, served, stored_files, upload
+from tests.support.api import upload
+from tests.support.files import make_image, make_pdf, stored_files
+from tests.support.servers import served_client
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from meeting.settings import Settings
-    from tests.conftest import Council
+    from tests.support.api import Council
 
 
 async def _event_types(db: AsyncSession, meeting_id: int) -> list[str]:
@@ -176,7 +178,7 @@ async def test_chunked_upload_without_length_is_cut_off_at_the_limit(
             yield b"%" * 10_000
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    async with served(dataclasses.replace(settings, upload_limit_bytes=100_000)) as http:
+    async with served_client(dataclasses.replace(settings, upload_limit_bytes=100_000)) as http:
         response = await http.post(
             f"{council.url}/documents",
             content=body(),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from meeting.docs.worker import WorkerFailed, WorkerPool
-from tests.docs.conftest import make_pdf, slow_pdf
+from tests.support.files import make_pdf, slow_pdf
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.conftest import build_council
-from tests.faults.conftest import api_for, deployment, migrate
-from tests.rooms.conftest import Socket, free_port, join
-from tests.servers import start_server, stop_server
+from tests.support.api import api_for, build_council
+from tests.support.servers import deployment, free_port, migrate, start_server, stop_server
+from tests.support.sockets import Socket, join
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -113,11 +112,14 @@ async def _reply(sock: Socket, message: dict[str, Any]) -> dict[str, Any]:
 async def test_postgres_outage_answers_503_quickly_and_recovers_without_restart(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    here = deployment(tmp_path, DATABASE_URL=cluster.url)
+    here = deployment(tmp_path / "data", DATABASE_URL=cluster.url)
     await migrate(here.settings)
     process, server = await start_server(here.env)
     try:
-        async with api_for(here.settings, server) as api, httpx.AsyncClient(base_url=server.http) as http:
+        async with (
+            api_for(here.settings, server.http) as api,
+            httpx.AsyncClient(base_url=server.http) as http,
+        ):
             council = await build_council(api)
             item = await api.ok("POST", f"{council.url}/agenda", "secretary", json={"title": "Ngân sách"})
             for status in ("scheduled", "live"):

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD, build_council
-from tests.faults.conftest import api_for, deployment, migrate
-from tests.rooms.conftest import Socket, free_port, join
-from tests.servers import start_server, stop_server
+from tests.support.api import PASSWORD, api_for, build_council
+from tests.support.servers import deployment, free_port, migrate, start_server, stop_server
+from tests.support.sockets import Socket, join
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -57,13 +56,16 @@ async def _turn(chair: Socket, page: int) -> None:
 async def test_redis_outage_degrades_then_fan_out_recovers(tmp_path: Path) -> None:
     redis_port = free_port()
     redis = start_redis(redis_port, tmp_path)
-    here = deployment(tmp_path, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
+    here = deployment(tmp_path / "data", REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
     await migrate(here.settings)
     log_path = tmp_path / "server.log"
     with log_path.open("wb") as log:
         process, server = await start_server(here.env, log=log)
     try:
-        async with api_for(here.settings, server) as api, httpx.AsyncClient(base_url=server.http) as http:
+        async with (
+            api_for(here.settings, server.http) as api,
+            httpx.AsyncClient(base_url=server.http) as http,
+        ):
 
             async def broker(state: str) -> bool:
                 response = await http.get("/health")
@@ -136,12 +138,15 @@ async def test_redis_outage_degrades_then_fan_out_recovers(tmp_path: Path) -> No
 
 async def test_server_started_while_redis_is_down_serves_then_fans_out_once_it_is_up(tmp_path: Path) -> None:
     redis_port = free_port()
-    here = deployment(tmp_path, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
+    here = deployment(tmp_path / "data", REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
     await migrate(here.settings)
     process, server = await start_server(here.env)
     redis: subprocess.Popen[bytes] | None = None
     try:
-        async with api_for(here.settings, server) as api, httpx.AsyncClient(base_url=server.http) as http:
+        async with (
+            api_for(here.settings, server.http) as api,
+            httpx.AsyncClient(base_url=server.http) as http,
+        ):
             health = await http.get("/health")
             assert (health.status_code, health.json()["broker"]) == (200, "down")
             login = await http.post("/api/auth/login", json={"username": "admin", "password": PASSWORD})

@@ -8,31 +8,20 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import build_council
-from tests.faults.conftest import api_for, deployment, migrate
-from tests.rooms.conftest import Socket, join
-from tests.servers import start_server, stop_server
+from tests.support.api import api_for, build_council
+from tests.support.servers import deployment, migrate, start_server, stop_server
+from tests.support.sockets import Socket, join
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.conftest import Api, Council
-    from tests.rooms.conftest import Server
+    from tests.support.api import Api, Council
+    from tests.support.servers import Server
 
 pytestmark = pytest.mark.slow
 
 KILLS = 3  # the meeting moves on and the process is killed this many times in one test
 WAIT = 15.0  # generous: a loaded 2-core machine
-
-
-async def _acked(sock: Socket, message: dict[str, Any]) -> dict[str, Any]:
-    """Send a room message and wait for its ack: from then on the client counts on it."""
-    ref = secrets.token_hex(4)
-    await sock.send({**message, "ref": ref})
-    while (reply := await sock.recv(WAIT)).get("ref") != ref:
-        pass
-    assert reply["type"] == "ack", reply
-    return reply
 
 
 def _annotation(page: int) -> dict[str, Any]:
@@ -77,12 +66,12 @@ async def _state(server: Server, api: Api, council: Council) -> tuple[dict[str, 
 async def test_sigkill_mid_meeting_loses_nothing_acknowledged(
     tmp_path: Path, backend: dict[str, str]
 ) -> None:
-    here = deployment(tmp_path, **backend)
+    here = deployment(tmp_path / "data", **backend)
     await migrate(here.settings)
     process, server = await start_server(here.env)
     port = int(server.http.rsplit(":", 1)[1])
     try:
-        async with api_for(here.settings, server) as api:
+        async with api_for(here.settings, server.http) as api:
             council = await build_council(api)
             item = await api.ok("POST", f"{council.url}/agenda", "secretary", json={"title": "Ngân sách"})
             for status in ("scheduled", "live"):
@@ -90,7 +79,7 @@ async def test_sigkill_mid_meeting_loses_nothing_acknowledged(
             for name in ("delegate1", "delegate2"):
                 await api.ok("PUT", f"{council.url}/attendance/me", name, json={"attendance": "in_room"})
             chair, _ = await join(server, api, council.meeting_id, "chair")
-            await _acked(chair, {"type": "agenda.item", "itemId": item["id"], "status": "active"})
+            await chair.acked({"type": "agenda.item", "itemId": item["id"], "status": "active"}, WAIT)
             poll = await api.ok(
                 "POST",
                 f"{council.url}/polls",
@@ -104,19 +93,21 @@ async def test_sigkill_mid_meeting_loses_nothing_acknowledged(
                 tablet, first = await join(server, api, council.meeting_id, "delegate2")
                 last_seq = first["seq"]
                 await tablet.close()
-                await _acked(chair, {"type": "page.turn", "documentId": 3, "versionId": 4, "page": kill + 2})
+                await chair.acked(
+                    {"type": "page.turn", "documentId": 3, "versionId": 4, "page": kill + 2}, WAIT
+                )
                 delegate, _ = await join(server, api, council.meeting_id, "delegate1")
-                await _acked(delegate, _annotation(kill + 2))
+                await delegate.acked(_annotation(kill + 2), WAIT)
                 if kill == 0:
-                    await _acked(delegate, {"type": "speaker.request"})
+                    await delegate.acked({"type": "speaker.request"}, WAIT)
                     voted = await api.call(
                         "POST", f"{council.url}/polls/{poll['id']}/ballots", "delegate1", json={"choice": [0]}
                     )
                     assert voted.status_code < 300, voted.text
-                    await _acked(chair, {"type": "speaker.grant"})
+                    await chair.acked({"type": "speaker.grant"}, WAIT)
                 elif kill == 1:
-                    await _acked(chair, {"type": "speaker.end"})
-                    await _acked(delegate, {"type": "speaker.request"})  # waiting in the queue
+                    await chair.acked({"type": "speaker.end"}, WAIT)
+                    await delegate.acked({"type": "speaker.request"}, WAIT)  # waiting in the queue
                 before = await _state(server, api, council)
                 missed = [m for m in (await _drain(chair)) if m.get("seq", 0) > last_seq]
                 assert {"page.turn", "annotation.add"} <= {m["type"] for m in missed}

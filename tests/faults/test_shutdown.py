@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.conftest import build_council
-from tests.faults.conftest import api_for, deployment, migrate
-from tests.rooms.conftest import join
-from tests.servers import start_server, stop_server
+from tests.support.api import api_for, build_council
+from tests.support.servers import deployment, migrate, start_server, stop_server
+from tests.support.sockets import join
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,11 +25,11 @@ EXIT_SECONDS = 15.0  # uvicorn's graceful timeout is 10 s
 async def test_sigterm_closes_sockets_with_1012_and_exits_after_in_flight_writes(
     tmp_path: Path, backend: dict[str, str]
 ) -> None:
-    here = deployment(tmp_path, **backend)
+    here = deployment(tmp_path / "data", **backend)
     await migrate(here.settings)
     process, server = await start_server(here.env)
     try:
-        async with api_for(here.settings, server) as api:
+        async with api_for(here.settings, server.http) as api:
             council = await build_council(api)
             chair, _ = await join(server, api, council.meeting_id, "chair")
             delegate, _ = await join(server, api, council.meeting_id, "delegate1")

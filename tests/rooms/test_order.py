@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from meeting.settings import Settings
-    from tests.conftest import Council
+    from tests.support.api import Council
 
 
 class RecordingRoom(Room):

@@ -10,16 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from meeting.users.models import User
-from meeting.users.service import new_token
-from tests.rooms.conftest import Server, join, open_socket, serve
+from tests.support.servers import LoopServer, serve
+from tests.support.sockets import Socket, join, open_socket
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from meeting.settings import Settings
-    from tests.conftest import Council
-    from tests.rooms.conftest import Socket
+    from tests.support.api import Council
+    from tests.support.servers import Server
 
 
 def turn(page: int, ref: str = "t") -> dict[str, Any]:
@@ -338,14 +337,10 @@ async def test_disabled_user_is_disconnected_at_once(server: Server, room: Counc
     assert code == 4401
 
 
-async def test_logout_closes_only_the_sockets_of_that_token(
-    server: Server, room: Council, settings: Settings
-) -> None:
+async def test_logout_closes_only_the_sockets_of_that_token(server: Server, room: Council) -> None:
     api = room.api
-    user = await api.db.get(User, api.ids["delegate1"])
-    assert user is not None
     # A second device of the same delegate, logged in with a token of its own.
-    phone_token = new_token(settings, settings.resolved_secret_key(), user)[0]
+    phone_token = await api.mint("delegate1")
     tablet, _ = await join(server, api, room.meeting_id, "delegate1")
     phone = await open_socket(server, room.meeting_id)
     await phone.send({"type": "auth", "token": phone_token})
@@ -362,18 +357,14 @@ async def test_logout_closes_only_the_sockets_of_that_token(
 async def tight_server(settings: Settings) -> AsyncIterator[Server]:
     """A server with a tiny outgoing queue and no practical inbound limit."""
     tight = dataclasses.replace(settings, socket_queue_limit=8, socket_messages_per_second=10_000)
-    running, task, urls = await serve(tight)
-    yield urls
-    running.should_exit = True
-    await asyncio.wait_for(task, 15)
+    async with serve(tight) as urls:
+        yield urls
 
 
 async def test_stalled_client_is_closed_for_resync_without_slowing_others(
     tight_server: Server, room: Council
 ) -> None:
     from websockets.asyncio.client import connect
-
-    from tests.rooms.conftest import Socket
 
     api = room.api
     server = tight_server
@@ -414,10 +405,8 @@ async def test_stalled_client_is_closed_for_resync_without_slowing_others(
 @pytest.fixture
 async def forgetful_server(settings: Settings) -> AsyncIterator[Server]:
     """A server that keeps only the newest 3 events per meeting."""
-    running, task, urls = await serve(dataclasses.replace(settings, room_event_retention=3))
-    yield urls
-    running.should_exit = True
-    await asyncio.wait_for(task, 15)
+    async with serve(dataclasses.replace(settings, room_event_retention=3)) as urls:
+        yield urls
 
 
 async def test_reconnect_after_too_many_events_gets_a_snapshot(
@@ -443,9 +432,10 @@ async def test_reconnect_after_too_many_events_gets_a_snapshot(
 
 
 async def test_server_shutdown_closes_sockets_with_restart_code(settings: Settings, room: Council) -> None:
-    running, task, urls = await serve(settings)
-    sock, _ = await join(urls, room.api, room.meeting_id, "delegate1")
-    running.should_exit = True
+    running = LoopServer(settings)
+    await running.start()
+    sock, _ = await join(running.urls, room.api, room.meeting_id, "delegate1")
+    running.request_stop()
     code, _ = await sock.closed()
-    await asyncio.wait_for(task, 15)
+    await running.stopped()
     assert code == 1012

@@ -2,59 +2,35 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
-from meeting.db import create_engine, create_session_factory
-from meeting.settings import Settings
 from meeting.users.models import GlobalRole
-from tests.conftest import MEETING, TEST_DATABASE_URL, TEST_REDIS_URL, Api, _truncate_all
-from tests.rooms.conftest import Server, join
-from tests.servers import start_server, stop_server
+from tests.support.api import MEETING, Api, api_for
+from tests.support.backends import TEST_REDIS_URL, empty_tables, needs_postgresql_and_redis
+from tests.support.servers import deployment, server_processes
+from tests.support.sockets import join
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (TEST_DATABASE_URL and TEST_REDIS_URL),
-        reason="needs TEST_DATABASE_URL and TEST_REDIS_URL (CI sets both)",
-    ),
-]
+    from tests.support.servers import Server
+
+pytestmark = [pytest.mark.slow, needs_postgresql_and_redis]
 
 
 @pytest.fixture
 async def two_servers(postgres_url: str, tmp_path: Path) -> AsyncIterator[tuple[Server, Server, Api]]:
     """Two `meeting serve`-style processes on one private database and one Redis, plus an Api on the first."""
-    await _truncate_all(postgres_url)
+    await empty_tables(postgres_url)
     assert TEST_REDIS_URL is not None
-    env = {
-        **os.environ,
-        "DATABASE_URL": postgres_url,
-        "REDIS_URL": TEST_REDIS_URL,
-        "MEETING_SECRET_KEY": secrets.token_urlsafe(48),
-        # Our own channel names: other test runs may share this Redis.
-        "MEETING_CHANNEL_NAMESPACE": f"test{secrets.token_hex(4)}",
-        "MEETING_DATA_DIR": str(tmp_path),
-    }
-    first, a = await start_server(env)
-    second, b = await start_server(env)
-    engine = create_engine(Settings(database_url=postgres_url))
-    try:
-        async with create_session_factory(engine)() as session, httpx.AsyncClient(base_url=a.http) as client:
-            api = Api(client=client, db=session)  # type: ignore[arg-type]  # same interface as the test client
-            await api.user("admin", GlobalRole.admin)
-            yield a, b, api
-    finally:
-        await engine.dispose()
-        for process in (first, second):
-            stop_server(process)
+    here = deployment(tmp_path, DATABASE_URL=postgres_url, REDIS_URL=TEST_REDIS_URL)
+    async with server_processes(here.env, 2) as [(_, a), (_, b)], api_for(here.settings, a.http) as api:
+        yield a, b, api
 
 
 async def test_page_turn_and_annotation_cross_processes(two_servers: tuple[Server, Server, Api]) -> None:

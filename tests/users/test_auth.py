@@ -16,7 +16,9 @@ from meeting.app import create_app
 from meeting.users.models import GlobalRole, User
 from meeting.users.security import AUDIENCE, ISSUER
 from meeting.users.service import ADDRESS_LIMIT_FACTOR
-from tests.conftest import BROKER_BACKENDS, PASSWORD, PASSWORD_HASH, TEST_REDIS_URL, serve_in_process
+from tests.support.api import PASSWORD, PASSWORD_HASH
+from tests.support.backends import BROKER_BACKENDS, TEST_REDIS_URL
+from tests.support.servers import serve_in_process
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from meeting.settings import Settings
-    from tests.conftest import Api
+    from tests.support.api import Api
 
 
 async def test_login_returns_bearer_token_and_user(api: Api) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from tests.conftest import Api, Council
+    from tests.support.api import Api, Council
 
 
 @dataclass

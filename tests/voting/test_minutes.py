@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import pymupdf
 
-from tests.docs.conftest import make_pdf, upload
+from tests.support.api import upload
+from tests.support.files import make_pdf
 
 if TYPE_CHECKING:
     from tests.voting.conftest import Session

@@ -1,0 +1,122 @@
+"""Files generated in code for the tests (no binary fixtures): PDFs, scans, archives, hostile PDFs."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import TYPE_CHECKING
+
+import pymupdf
+from PIL import Image
+
+from meeting.docs.pdf import make_demo_pdf
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+PARAGRAPHS = [
+    "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;",
+    "Xét Tờ trình số 12/TTr-UBND của Ủy ban nhân dân huyện về dự toán ngân sách năm 2027.",
+    "QUYẾT ĐỊNH: Điều 1. Phê duyệt dự toán thu ngân sách nhà nước trên địa bàn huyện.",
+    "Điều 2. Giao Ủy ban nhân dân huyện tổ chức thực hiện Nghị quyết này.",
+]
+
+
+def make_pdf(title: str = "Nghị quyết số 12", paragraphs: list[str] | None = None, pages: int = 2) -> bytes:
+    """A real multi-page Vietnamese PDF (the demo generator)."""
+    return make_demo_pdf(title, PARAGRAPHS if paragraphs is None else paragraphs, pages)
+
+
+def numbered_pdf(pages: int, title: str) -> bytes:
+    """A PDF whose pages say their number in large type (so a screenshot shows which page is on screen)."""
+    document = pymupdf.open()
+    for number in range(1, pages + 1):
+        page = document.new_page(width=595, height=842)
+        page.insert_text((60, 90), f"{title} - trang {number}", fontsize=20)
+        page.insert_text(
+            (60, 130), "Tong gia tri san xuat tang 8,2%; thu ngan sach dat 112% du toan.", fontsize=12
+        )
+        page.draw_rect(pymupdf.Rect(60, 180, 535, 760), color=(0.15, 0.3, 0.6), width=2)
+        page.insert_text((230, 520), str(number), fontsize=160)
+    data = bytes(document.tobytes())
+    document.close()
+    return data
+
+
+def make_image(kind: str = "JPEG", size: tuple[int, int] = (400, 560), color: str = "white") -> bytes:
+    """A scanned page without a text layer."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, kind)
+    return buffer.getvalue()
+
+
+def blank_pdf(pages: int = 1, width: float = 595, height: float = 842) -> bytes:
+    """A PDF of empty pages of one size.
+
+    Written out object by object: 10,000 pages take 10 ms so, against 5 s through PyMuPDF's `new_page`.
+    MuPDF reads the file as it is (no repair, no warning).
+    """
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g] /Resources << >> >>" % (width, height)
+    kids = b" ".join(b"%d 0 R" % number for number in range(3, pages + 3))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+        *[page] * pages,
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def slow_pdf(operations: int = 6_000_000) -> bytes:
+    """A small file whose one page holds millions of text operations: seconds of parsing for MuPDF.
+
+    About 3 s on the 2-core CI machine, well past the 1 s deadline the tests set: 2 million operations
+    took 0.9 s there, and a warm worker sometimes beat the deadline.
+    """
+    document = pymupdf.open()
+    page = document.new_page()
+    page.insert_text((10, 10), "x")
+    xref = page.get_contents()[0]
+    document.update_stream(xref, b"BT /helv 1 Tf " + b"0.001 0 Td (ab) Tj " * operations + b" ET")
+    data = bytes(document.tobytes(deflate=True))
+    document.close()
+    return data
+
+
+def corrupt_xref(data: bytes) -> bytes:
+    """The same PDF with its startxref pointing into the middle of nowhere."""
+    head, _, tail = data.rpartition(b"startxref")
+    offset = tail.split()[0]
+    return head + b"startxref" + tail.replace(offset, str(len(head) // 3).encode(), 1)
+
+
+def encrypted_pdf() -> bytes:
+    """A PDF that needs a password to open."""
+    document = pymupdf.open(stream=make_pdf(pages=1))
+    data = bytes(
+        document.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="matkhau", owner_pw="chutoa")
+    )
+    document.close()
+    return data
+
+
+def zip_file() -> bytes:
+    """A ZIP archive (a .docx is one too)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+def stored_files(data_dir: Path) -> list[Path]:
+    """Blobs and temporary files under the documents folder."""
+    root = data_dir / "documents"
+    return sorted(p for folder in ("blobs", "tmp") for p in (root / folder).rglob("*") if p.is_file())
