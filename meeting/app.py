@@ -38,6 +38,7 @@ from meeting.schemas import Schema
 from meeting.users import LoginLimiter, provide_auth, provide_current_user
 from meeting.users.controller import route_handlers as users_routes
 from meeting.voting.controller import route_handlers as voting_routes
+from meeting.voting.sealing import Sealer
 from meeting.web import web_routes
 
 if TYPE_CHECKING:
@@ -183,6 +184,7 @@ def create_app(settings: Settings) -> Litestar:
             "engine": engine,
             "session_factory": create_session_factory(engine),
             "signing_key": settings.resolved_secret_key(),
+            "sealer": Sealer(settings.resolved_secret_key()),
             "login_limiter": LoginLimiter(settings, broker.redis),
             "broker": broker,
         }

@@ -130,6 +130,7 @@ class Code(StrEnum):
     POLL_NOT_ELIGIBLE = "poll.not_eligible"
     POLL_INVALID_CHOICE = "poll.invalid_choice"
     POLL_ALREADY_VOTED = "poll.already_voted"
+    POLL_BALLOTS_UNREADABLE = "poll.ballots_unreadable"
     CONCLUSION_NOT_FOUND = "conclusion.not_found"
     CONCLUSION_STALE = "conclusion.stale"
 

@@ -16,10 +16,13 @@ from meeting.voting.models import (  # noqa: F401 - registered for Alembic and m
     AuditHead,
     Ballot,
     Conclusion,
+    MinutesCopy,
     Poll,
     PollVoted,
     PollVoter,
-    SecretBallot,
+    SealedBallot,
+    SecretChoice,
+    SecretReceipt,
 )
 
 metadata = Base.metadata

@@ -12,9 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine
 
 from meeting.app import create_app
 from meeting.migrations import upgrade
+from meeting.models import metadata
 from meeting.settings import Settings, normalize_database_url
 from tests.support.servers import serve_in_process
 
@@ -192,3 +196,12 @@ def test_compose_file_is_valid() -> None:
         check=False,
     )
     assert unset.returncode != 0, "compose must refuse to start without a secret key"
+
+
+def test_the_migrations_build_exactly_the_schema_of_the_models(sqlite_template: Path) -> None:
+    # A column added to a model but forgotten in a migration (or the reverse) shows here, not in production.
+    engine = create_engine(f"sqlite:///{sqlite_template}")
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+    engine.dispose()

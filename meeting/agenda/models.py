@@ -39,6 +39,14 @@ MEETING_TRANSITIONS: dict[MeetingStatus, frozenset[MeetingStatus]] = {
 }
 
 
+class MinutesStatus(enum.StrEnum):
+    """Where a meeting's minutes stand once it has ended; approval freezes the whole record."""
+
+    draft = "draft"  # the secretary is writing them
+    submitted = "submitted"  # the secretary sent them to the chair
+    approved = "approved"  # the chair approved them: the meeting is read-only from now on
+
+
 class ItemStatus(enum.StrEnum):
     """Lifecycle of an agenda item."""
 
@@ -98,6 +106,7 @@ class Meeting(Base):
         _enum(MeetingStatus), default=MeetingStatus.draft, index=True
     )
     quorum_fraction: Mapped[float] = mapped_column(Float, default=0.5)
+    minutes_status: Mapped[MinutesStatus] = mapped_column(_enum(MinutesStatus), default=MinutesStatus.draft)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

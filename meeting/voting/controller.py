@@ -14,6 +14,7 @@ from meeting.broker import Publisher
 from meeting.db import DbSession
 from meeting.docs import Docs, provide_docs
 from meeting.voting import conclusions, minutes, service
+from meeting.voting.deps import Sealing, provide_sealer
 from meeting.voting.schemas import (
     BallotCast,
     BallotReceipt,
@@ -24,7 +25,7 @@ from meeting.voting.schemas import (
     PollRead,
     PollResult,
     PollUpdate,
-    PublishedBallot,
+    PublishedBallots,
     ReceiptCheck,
     ReceiptVerdict,
 )
@@ -35,7 +36,10 @@ class PollController(Controller):
 
     path = "/api/meetings/{meeting_id:int}/polls"
     tags = ["polls"]
-    dependencies = {"access": Provide(provide_access)}
+    dependencies = {
+        "access": Provide(provide_access),
+        "sealer": Provide(provide_sealer, sync_to_thread=False),
+    }
 
     @get("/")
     async def list_polls(
@@ -77,10 +81,15 @@ class PollController(Controller):
 
     @post("/{poll_id:int}/close", status_code=HTTP_200_OK)
     async def close_poll(
-        self, db_session: DbSession, broker: Publisher, access: Access, poll_id: FromPath[int]
+        self,
+        db_session: DbSession,
+        broker: Publisher,
+        sealer: Sealing,
+        access: Access,
+        poll_id: FromPath[int],
     ) -> PollRead:
         """open → closed (chair); counts and freezes the result."""
-        return await service.close_poll(db_session, broker, access, poll_id)
+        return await service.close_poll(db_session, broker, sealer, access, poll_id)
 
     @post("/{poll_id:int}/publish", status_code=HTTP_200_OK)
     async def publish_poll(
@@ -94,12 +103,13 @@ class PollController(Controller):
         self,
         db_session: DbSession,
         broker: Publisher,
+        sealer: Sealing,
         access: Access,
         poll_id: FromPath[int],
         data: JSONBody[BallotCast],
     ) -> BallotReceipt:
         """Vote (eligible delegates, while open); secret polls return a receipt code, shown once."""
-        return await service.cast_ballot(db_session, broker, access, poll_id, data)
+        return await service.cast_ballot(db_session, broker, sealer, access, poll_id, data)
 
     @get("/{poll_id:int}/ballots/me")
     async def my_ballot(self, db_session: DbSession, access: Access, poll_id: FromPath[int]) -> BallotStatus:
@@ -114,15 +124,15 @@ class PollController(Controller):
     @get("/{poll_id:int}/ballots")
     async def published_ballots(
         self, db_session: DbSession, access: Access, poll_id: FromPath[int]
-    ) -> list[PublishedBallot]:
-        """A published secret poll's ballots: receipt hash and choice, in hash order."""
+    ) -> PublishedBallots:
+        """A published secret poll's counted receipts and choices, as two separately sorted lists."""
         return await service.published_ballots(db_session, access, poll_id)
 
     @post("/{poll_id:int}/receipts/verify", status_code=HTTP_200_OK)
     async def verify_receipt(
         self, db_session: DbSession, access: Access, poll_id: FromPath[int], data: JSONBody[ReceiptCheck]
     ) -> ReceiptVerdict:
-        """Is the ballot behind my receipt code in the published list?"""
+        """Was the ballot behind my receipt code counted? (Never says which choice it carries.)"""
         return await service.verify_receipt(db_session, access, poll_id, data.receipt)
 
 

@@ -1,9 +1,9 @@
 """Tables for polls, eligible voters, ballots (named and secret), the audit chain and conclusions.
 
-Secret ballots are split in two tables written in one transaction: `poll_voted` says *who* voted,
-`secret_ballots` says *what* was chosen. Nothing joins them: the ballot row has no voter, no time,
-a random primary key (so neither id nor, on SQLite, a hidden rowid orders it) and the hash of a
-receipt code only the voter knows. See service.close_poll for how physical order is scrubbed.
+Secret ballots: while the poll is open, `poll_voted` says *who* voted and `sealed_ballots` holds
+*what*, encrypted; at the close the choices move to `secret_choices` and the receipt hashes to
+`secret_receipts`, each in an order that says nothing about time, and the sealed rows go. No row has
+a voter, a time or a counter: random keys, and on SQLite no hidden rowid. See docs/voting.md.
 """
 
 from __future__ import annotations
@@ -11,7 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meeting.db import Base, UtcDateTime, utcnow
@@ -112,17 +124,43 @@ class PollVoted(Base):
     )
 
 
-class SecretBallot(Base):
-    """What was chosen in a secret poll and the hash of the voter's receipt; nothing about who or when."""
+class SealedBallot(Base):
+    """A secret ballot while its poll is open: the choice sealed (see sealing.py), the receipt's hash.
 
-    __tablename__ = "secret_ballots"
+    Nothing about who or when; and what it holds is unreadable without the server's key, because its
+    place in the file can pair it with the voter's `poll_voted` row. Deleted when the poll closes.
+    """
+
+    __tablename__ = "sealed_ballots"
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy reads it once
 
     # 128 random bits: the key orders nothing.
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
-    choice: Mapped[str] = mapped_column(String(400))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class SecretChoice(Base):
+    """One counted choice of a closed secret poll: written at the close, all at once, in random order."""
+
+    __tablename__ = "secret_choices"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy reads it once
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    # JSON list of selected option indexes.
+    choice: Mapped[str] = mapped_column(String(400))
+
+
+class SecretReceipt(Base):
+    """The hash of one counted ballot's receipt, kept apart from the choices so neither names the other."""
+
+    __tablename__ = "secret_receipts"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy reads it once
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
+    receipt_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class AuditHead(Base):
@@ -165,4 +203,21 @@ class Conclusion(Base):
     text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     author_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class MinutesCopy(Base):
+    """A stored PDF of approved minutes: the approved original, then each signed copy; served as stored."""
+
+    __tablename__ = "minutes_copies"
+    __table_args__ = (UniqueConstraint("meeting_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    # Empty for the approved original; the signer's name for a signed copy.
+    signed_by: Mapped[str] = mapped_column(String(200), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

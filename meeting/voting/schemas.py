@@ -125,11 +125,15 @@ class BallotStatus(Schema):
     choice: list[int] | None = None
 
 
-class PublishedBallot(Schema):
-    """One secret ballot as published: the receipt hash and the choice, in hash order."""
+class PublishedBallots(Schema):
+    """A published secret poll's ballots: the counted receipts' hashes and the counted choices.
 
-    receipt_hash: str
-    choice: list[int]
+    Two lists, each sorted on its own, so anyone can recount and each voter can find their receipt,
+    but nothing pairs a receipt with a choice.
+    """
+
+    receipt_hashes: list[str]
+    choices: list[list[int]]
 
 
 class ReceiptCheck(Schema):
@@ -139,11 +143,10 @@ class ReceiptCheck(Schema):
 
 
 class ReceiptVerdict(Schema):
-    """Whether the receipt's ballot is in the published list, and the choice it carries."""
+    """Whether the receipt's ballot was counted; never its choice (see docs/voting.md, Receipts)."""
 
     found: bool
     receipt_hash: str
-    choice: list[int] | None = None
 
 
 class ConclusionWrite(Schema):

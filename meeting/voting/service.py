@@ -20,9 +20,18 @@ from sqlalchemy.exc import IntegrityError
 
 from meeting.agenda.models import PRESENT, AgendaItem, MeetingStatus, Participant
 from meeting.db import get_in_meeting, get_or_404, utcnow
-from meeting.errors import Code, Conflict, Forbidden, InvalidInput, InvalidState, NotFound
+from meeting.errors import Code, Conflict, Forbidden, InternalError, InvalidInput, InvalidState, NotFound
 from meeting.voting import audit
-from meeting.voting.models import Ballot, Poll, PollState, PollVoted, PollVoter, SecretBallot
+from meeting.voting.models import (
+    Ballot,
+    Poll,
+    PollState,
+    PollVoted,
+    PollVoter,
+    SealedBallot,
+    SecretChoice,
+    SecretReceipt,
+)
 from meeting.voting.schemas import (
     BallotReceipt,
     BallotStatus,
@@ -33,9 +42,10 @@ from meeting.voting.schemas import (
     PollPublished,
     PollRead,
     PollResult,
-    PublishedBallot,
+    PublishedBallots,
     ReceiptVerdict,
 )
+from meeting.voting.sealing import UnreadableBallot
 from meeting.voting.tally import MOTION_OPTIONS, PollKind, PollMethod, PollSpec, check_ballot, decide
 
 if TYPE_CHECKING:
@@ -44,6 +54,7 @@ if TYPE_CHECKING:
     from meeting.agenda import MeetingAccess
     from meeting.broker import Broker
     from meeting.voting.schemas import BallotCast, PollCreate, PollUpdate
+    from meeting.voting.sealing import Sealer
 
 
 # ----------------------------------------------------------------------------------------------- reads
@@ -328,50 +339,65 @@ async def open_poll(session: AsyncSession, broker: Broker, access: MeetingAccess
     return await read_for(session, poll, access)
 
 
-async def _ballots_of(session: AsyncSession, poll: Poll) -> list[tuple[int, ...]]:
-    table = SecretBallot if poll.kind == PollKind.secret else Ballot
+async def _named_or_open_ballots(session: AsyncSession, poll: Poll) -> list[tuple[int, ...]]:
     return [
         tuple(json.loads(c))
-        for c in await session.scalars(select(table.choice).where(table.poll_id == poll.id))
+        for c in await session.scalars(select(Ballot.choice).where(Ballot.poll_id == poll.id))
     ]
 
 
-async def _scrub_secret_order(session: AsyncSession, poll_id: int) -> str:
-    """Rewrite a secret poll's rows in key order; returns the digest of the sorted ballot list.
+async def _unseal_secret_ballots(session: AsyncSession, sealer: Sealer, poll: Poll) -> list[tuple[int, ...]]:
+    """Open a closing poll's sealed ballots, move choices and receipts apart, delete the sealed rows.
 
-    Physical order can betray insertion order (PostgreSQL heap order and xmin, which a voter's
-    `poll_voted` row shares with their ballot). Re-inserting both tables in key order inside the close
-    transaction gives every row the same transaction and an order that says nothing about time.
+    Written in the close's transaction: the choices in a shuffled order under random keys, the receipt
+    hashes in hash order; neither table says which receipt goes with which choice, nor in what order
+    anyone voted. Returns the choices for the count.
     """
-    rows = await session.execute(
-        select(SecretBallot.id, SecretBallot.choice, SecretBallot.receipt_hash).where(
-            SecretBallot.poll_id == poll_id
-        )
-    )
-    ballots = [(i, c, h) for i, c, h in rows.all()]
-    voted = list(await session.scalars(select(PollVoted.participant_id).where(PollVoted.poll_id == poll_id)))
-    await session.execute(delete(SecretBallot).where(SecretBallot.poll_id == poll_id))
-    await session.execute(delete(PollVoted).where(PollVoted.poll_id == poll_id))
-    if ballots:
+    rows = (
         await session.execute(
-            insert(SecretBallot),
-            [{"id": i, "poll_id": poll_id, "choice": c, "receipt_hash": h} for i, c, h in sorted(ballots)],
+            select(SealedBallot.sealed, SealedBallot.receipt_hash).where(SealedBallot.poll_id == poll.id)
         )
-    if voted:
+    ).all()
+    try:
+        choices = [sealer.unseal(poll.id, sealed) for sealed, _ in rows]
+    except UnreadableBallot as exc:
+        # Another server key than the one that sealed them: refuse to count rather than miscount.
+        raise InternalError(Code.POLL_BALLOTS_UNREADABLE, str(exc)) from exc
+    secrets.SystemRandom().shuffle(choices)
+    if choices:
         await session.execute(
-            insert(PollVoted), [{"poll_id": poll_id, "participant_id": p} for p in sorted(voted)]
+            insert(SecretChoice),
+            [
+                {"id": secrets.token_hex(16), "poll_id": poll.id, "choice": json.dumps(list(c))}
+                for c in choices
+            ],
         )
-    listing = sorted((h, c) for _, c, h in ballots)
-    return hashlib.sha256(json.dumps(listing).encode()).hexdigest()
+        await session.execute(
+            insert(SecretReceipt),
+            [{"poll_id": poll.id, "receipt_hash": h} for h in sorted(h for _, h in rows)],
+        )
+    await session.execute(delete(SealedBallot).where(SealedBallot.poll_id == poll.id))
+    return choices
 
 
-async def close_poll(session: AsyncSession, broker: Broker, access: MeetingAccess, poll_id: int) -> PollRead:
+def secret_ballots_digest(receipt_hashes: list[str], choices: list[list[int]]) -> str:
+    """The hash, frozen in the result, of a secret poll's published receipts and choices (both sorted)."""
+    listing = {"receipts": sorted(receipt_hashes), "choices": sorted(choices)}
+    return hashlib.sha256(json.dumps(listing, separators=(",", ":")).encode()).hexdigest()
+
+
+async def close_poll(
+    session: AsyncSession, broker: Broker, sealer: Sealer, access: MeetingAccess, poll_id: int
+) -> PollRead:
     """open → closed: no more ballots; count them and freeze the result."""
     access.require_chair()
     poll = await get_poll(session, access, poll_id)
     await _transition(session, poll, PollState.open, PollState.closed)
     # Counted after the guarded UPDATE: every ballot committed before it is here, none can follow.
-    ballots = await _ballots_of(session, poll)
+    if poll.kind == PollKind.secret:
+        ballots = await _unseal_secret_ballots(session, sealer, poll)
+    else:
+        ballots = await _named_or_open_ballots(session, poll)
     outcome = decide(spec_of(poll), ballots, poll.eligible_count, poll.members_count, poll.quorum_fraction)
     voters = None
     digest = None
@@ -387,7 +413,10 @@ async def close_poll(session: AsyncSession, broker: Broker, access: MeetingAcces
             for pid, choice, p in rows.all()
         ]
     elif poll.kind == PollKind.secret:
-        digest = await _scrub_secret_order(session, poll.id)
+        hashes = list(
+            await session.scalars(select(SecretReceipt.receipt_hash).where(SecretReceipt.poll_id == poll.id))
+        )
+        digest = secret_ballots_digest(hashes, [list(c) for c in ballots])
     result = PollResult(
         counts=list(outcome.counts),
         ballots=outcome.ballots,
@@ -482,7 +511,12 @@ async def _voter(session: AsyncSession, access: MeetingAccess, poll: Poll) -> Pa
 
 
 async def cast_ballot(
-    session: AsyncSession, broker: Broker, access: MeetingAccess, poll_id: int, data: BallotCast
+    session: AsyncSession,
+    broker: Broker,
+    sealer: Sealer,
+    access: MeetingAccess,
+    poll_id: int,
+    data: BallotCast,
 ) -> BallotReceipt:
     """Record one ballot: refused when the poll is not open, the caller not eligible, or already voted."""
     poll = await get_poll(session, access, poll_id)
@@ -503,14 +537,15 @@ async def cast_ballot(
     changed = False
     try:
         if poll.kind == PollKind.secret:
-            # Two rows, one transaction, nothing in common but the poll.
+            # Two rows in one transaction, which a copy of the database can pair: so the ballot's
+            # content is sealed until the close (see sealing.py).
             await session.execute(insert(PollVoted).values(poll_id=poll.id, participant_id=participant.id))
             receipt = _new_receipt()
             await session.execute(
-                insert(SecretBallot).values(
+                insert(SealedBallot).values(
                     id=secrets.token_hex(16),
                     poll_id=poll.id,
-                    choice=encoded,
+                    sealed=sealer.seal(poll.id, choice),
                     receipt_hash=_receipt_hash(poll.id, receipt),
                 )
             )
@@ -619,30 +654,28 @@ async def _published_secret(session: AsyncSession, access: MeetingAccess, poll_i
     return poll
 
 
-async def published_ballots(
-    session: AsyncSession, access: MeetingAccess, poll_id: int
-) -> list[PublishedBallot]:
-    """The published list of a secret poll's ballots, in receipt-hash order."""
+async def published_ballots(session: AsyncSession, access: MeetingAccess, poll_id: int) -> PublishedBallots:
+    """A published secret poll's receipt hashes and choices, each list sorted on its own."""
     poll = await _published_secret(session, access, poll_id)
-    rows = await session.execute(
-        select(SecretBallot.receipt_hash, SecretBallot.choice)
-        .where(SecretBallot.poll_id == poll.id)
-        .order_by(SecretBallot.receipt_hash)
+    hashes = await session.scalars(
+        select(SecretReceipt.receipt_hash)
+        .where(SecretReceipt.poll_id == poll.id)
+        .order_by(SecretReceipt.receipt_hash)
     )
-    return [PublishedBallot(receipt_hash=h, choice=json.loads(c)) for h, c in rows.all()]
+    choices = await session.scalars(select(SecretChoice.choice).where(SecretChoice.poll_id == poll.id))
+    return PublishedBallots(receipt_hashes=list(hashes), choices=sorted(json.loads(c) for c in choices))
 
 
 async def verify_receipt(
     session: AsyncSession, access: MeetingAccess, poll_id: int, receipt: str
 ) -> ReceiptVerdict:
-    """Whether a receipt's ballot is in the published list; only the code's holder learns the choice."""
+    """Whether the receipt's ballot was counted. Never which choice it carries: a receipt that proved
+    the choice would let a voter prove their vote to whoever buys or forces it."""
     poll = await _published_secret(session, access, poll_id)
     digest = _receipt_hash(poll.id, receipt)
-    choice = await session.scalar(
-        select(SecretBallot.choice).where(
-            SecretBallot.poll_id == poll.id, SecretBallot.receipt_hash == digest
+    found = await session.scalar(
+        select(SecretReceipt.receipt_hash).where(
+            SecretReceipt.poll_id == poll.id, SecretReceipt.receipt_hash == digest
         )
     )
-    return ReceiptVerdict(
-        found=choice is not None, receipt_hash=digest, choice=json.loads(choice) if choice else None
-    )
+    return ReceiptVerdict(found=found is not None, receipt_hash=digest)

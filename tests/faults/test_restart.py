@@ -84,7 +84,7 @@ async def test_sigkill_mid_meeting_loses_nothing_acknowledged(
                 "POST",
                 f"{council.url}/polls",
                 "secretary",
-                json={"itemId": item["id"], "question": "Thông qua?"},
+                json={"itemId": item["id"], "question": "Thông qua?", "kind": "secret"},
             )
             await api.ok("POST", f"{council.url}/polls/{poll['id']}/open", "chair")
 
@@ -138,6 +138,9 @@ async def test_sigkill_mid_meeting_loses_nothing_acknowledged(
             assert snapshot["presenter"]["page"] == KILLS + 1
             assert [w["userId"] for w in snapshot["speakers"]["waiting"]] == [api.ids["delegate1"]]
             await chair.close()
+            # The sealed secret ballot, acknowledged before the kills, opens and counts after them.
+            closed = await api.ok("POST", f"{council.url}/polls/{poll['id']}/close", "chair")
+            assert (closed["result"]["counts"], closed["result"]["ballots"]) == ([1, 0, 0], 1)
     finally:
         stop_server(process)
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING
+import random
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from meeting.broker import RoomEvent
-from meeting.voting.models import Ballot, PollVoted, SecretBallot
+from meeting.voting.models import Ballot, PollVoted, SealedBallot, SecretChoice, SecretReceipt
+from meeting.voting.sealing import Sealer, UnreadableBallot
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from meeting.settings import Settings
     from tests.voting.conftest import Session
 
 
@@ -29,7 +33,7 @@ async def test_simultaneous_ballots_from_one_voter_count_once(
     assert statuses == [200] + [409] * 11, [r.text for r in responses]
     result = (await session.close(poll["id"]))["result"]
     assert (result["ballots"], sum(result["counts"])) == (1, 1)
-    table = SecretBallot if kind == "secret" else Ballot
+    table = SecretChoice if kind == "secret" else Ballot
     assert len(list(await db.scalars(select(table.poll_id).where(table.poll_id == poll["id"])))) == 1
 
 
@@ -58,47 +62,113 @@ async def test_many_voters_at_once_are_all_counted(session: Session) -> None:
     assert (result["counts"], result["ballots"], result["eligible"]) == ([6, 6, 0], 12, 14)
 
 
-async def test_secret_ballot_rows_cannot_be_joined_to_voters_or_ordered(
-    session: Session, db: AsyncSession
-) -> None:
-    names = [f"d{i}" for i in range(8)]
+VOTERS = 24
+# Pairing by position against a random order gets about one voter right (the fixed points of a random
+# permutation); eight or more happens by chance about once in 100 000 runs.
+CHANCE_BOUND = 7
+
+
+async def _secret_poll_of_distinct_choices(session: Session) -> tuple[dict[str, Any], list[int]]:
+    """An open secret poll of VOTERS options; every voter picks a different one, in random order.
+
+    Returns the poll and the choices in the order they were cast, which is what an attacker of the
+    stored bytes tries to recover.
+    """
+    names = [f"v{i}" for i in range(VOTERS)]
     for name in names:
         await session.add_delegate(name)
         await session.check_in(name)
-    poll = await session.opened(kind="secret")
-    for i, name in enumerate(names):
-        assert (await session.vote(poll["id"], name, i % 3)).status_code == 200
-    # The ballot table has nothing about who or when: only a random key, the poll, the choice, a receipt hash.
-    assert [c.name for c in SecretBallot.__table__.columns] == ["id", "poll_id", "choice", "receipt_hash"]
-    voted_columns = {c.name for c in PollVoted.__table__.columns}
-    assert voted_columns == {"poll_id", "participant_id"}
+    options = [f"Phương án {chr(65 + i)}" for i in range(VOTERS)]
+    poll = await session.opened(kind="secret", method="choice", options=options)
+    order = list(range(VOTERS))
+    random.shuffle(order)
+    cast = []
+    for voter in order:
+        choice = (voter * 7 + 3) % VOTERS  # a choice per voter that is not their position
+        assert (await session.vote(poll["id"], names[voter], choice)).status_code == 200
+        cast.append(choice)
+    return poll, cast
+
+
+def _right_by_order_of_appearance(raw: bytes, cast: list[int]) -> int:
+    """The attack on a SQLite file and its WAL: choices in the order their bytes first appear there.
+
+    Write-ahead frames are appended as transactions commit, so in the old design every ballot's
+    plaintext showed up in voting order. Counts how many choices this ordering puts in the right place.
+    """
+    found = sorted((raw.find(f"[{c}]".encode()), c) for c in set(cast))
+    seen = [c for offset, c in found if offset >= 0]
+    return sum(1 for guess, truth in zip(seen, cast, strict=False) if guess == truth)
+
+
+def _sqlite_bytes(db: AsyncSession) -> bytes:
+    path = Path(str(db.get_bind().url.database))
+    wal = path.with_name(path.name + "-wal")
+    return (wal.read_bytes() if wal.exists() else b"") + path.read_bytes()
+
+
+async def _postgres_right_by_physical_order(db: AsyncSession, cast: list[int]) -> int:
+    rows = await db.execute(text("SELECT choice FROM secret_choices ORDER BY ctid"))
+    stored = [json.loads(c)[0] for (c,) in rows.all()]
+    return sum(1 for guess, truth in zip(stored, cast, strict=False) if guess == truth)
+
+
+async def test_a_copy_of_the_database_does_not_link_voters_to_secret_choices(
+    session: Session, db: AsyncSession
+) -> None:
+    poll, cast = await _secret_poll_of_distinct_choices(session)
+    postgres = db.get_bind().dialect.name == "postgresql"
+    # While the poll is open the ballots are sealed: fixed-size ciphertext, no choice in clear anywhere.
+    sealed = (await db.execute(text("SELECT sealed FROM sealed_ballots"))).scalars().all()
+    assert len(sealed) == VOTERS and len({len(b) for b in sealed}) == 1
+    if postgres:
+        # A voter's `poll_voted` row and their sealed ballot share the inserting transaction ...
+        voted = {x for (x,) in (await db.execute(text("SELECT xmin::text FROM poll_voted"))).all()}
+        ballots = {x for (x,) in (await db.execute(text("SELECT xmin::text FROM sealed_ballots"))).all()}
+        assert len(voted & ballots) == VOTERS
+        # ... which pairs a voter with ciphertext only: no table holds a choice of this poll yet.
+        assert (await db.execute(text("SELECT count(*) FROM secret_choices"))).scalar() == 0
+    else:
+        assert _right_by_order_of_appearance(_sqlite_bytes(db), cast) == 0
     await session.close(poll["id"])
     db.expire_all()
-    stored = (await db.execute(text("SELECT id, choice, receipt_hash FROM secret_ballots"))).all()
-    assert len(stored) == len(names)
-    ids = [row.id for row in stored]
-    # Random 128-bit keys, no two sharing a prefix that a counter would give.
-    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
-    assert len({i[:4] for i in ids}) == len(ids)
-    # Physical order is key order, whatever the order of voting.
-    assert ids == sorted(ids)
-    voted = [r[0] for r in (await db.execute(text("SELECT participant_id FROM poll_voted"))).all()]
-    assert voted == sorted(voted)
-    if db.get_bind().dialect.name == "postgresql":
-        # The close rewrote both tables in one transaction: no per-vote xmin pairs a voter with a ballot.
-        xmins = {r[0] for r in (await db.execute(text("SELECT xmin::text FROM secret_ballots"))).all()}
-        xmins |= {r[0] for r in (await db.execute(text("SELECT xmin::text FROM poll_voted"))).all()}
-        assert len(xmins) == 1
-        ctids = [r[0] for r in (await db.execute(text("SELECT id FROM secret_ballots ORDER BY ctid"))).all()]
-        assert ctids == sorted(ids)
+    assert (await db.execute(text("SELECT count(*) FROM sealed_ballots"))).scalar() == 0
+    stored = sorted(
+        json.loads(c)[0] for (c,) in (await db.execute(text("SELECT choice FROM secret_choices")))
+    )
+    assert stored == sorted(cast)
+    if postgres:
+        # Written by the close alone, in an order unrelated to the voting.
+        xmins = {x for (x,) in (await db.execute(text("SELECT xmin::text FROM secret_choices"))).all()}
+        assert len(xmins) == 1 and not xmins & voted
+        assert await _postgres_right_by_physical_order(db, cast) <= CHANCE_BOUND
     else:
-        # WITHOUT ROWID: there is no hidden insertion counter to read.
-        with pytest.raises(Exception, match="rowid"):
-            await db.execute(text("SELECT rowid FROM secret_ballots"))
-    # No column anywhere else in the schema points at a secret ballot.
-    for table in SecretBallot.metadata.sorted_tables:
+        assert _right_by_order_of_appearance(_sqlite_bytes(db), cast) <= CHANCE_BOUND
+        # As after a restart: the log folded into the file.
+        await db.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        assert _right_by_order_of_appearance(_sqlite_bytes(db), cast) <= CHANCE_BOUND
+    # Nothing in the schema pairs a receipt with a choice, nor points at either.
+    for table in (SecretChoice, SecretReceipt, SealedBallot):
+        assert not {c.name for c in table.__table__.columns} & {"participant_id", "user_id", "cast_at"}
+    for table in SecretChoice.metadata.sorted_tables:
         for column in table.columns:
-            assert all(fk.column.table.name != "secret_ballots" for fk in column.foreign_keys)
+            assert all(
+                fk.column.table.name not in {"secret_choices", "secret_receipts", "sealed_ballots"}
+                for fk in column.foreign_keys
+            )
+
+
+async def test_sealed_ballots_open_only_with_the_key_of_their_poll(settings: Settings) -> None:
+    sealer = Sealer(settings.resolved_secret_key())
+    sealed = sealer.seal(5, (0, 2))
+    assert sealer.unseal(5, sealed) == (0, 2)
+    assert len(sealer.seal(5, (1,))) == len(sealed)  # the size says nothing about the choice
+    with pytest.raises(UnreadableBallot):
+        sealer.unseal(6, sealed)  # moved to another poll
+    with pytest.raises(UnreadableBallot):
+        Sealer("another server").unseal(5, sealed)
+    with pytest.raises(UnreadableBallot):
+        sealer.unseal(5, sealed[:-1] + bytes([sealed[-1] ^ 1]))
 
 
 async def test_receipt_confirms_the_ballot_after_publication(session: Session) -> None:
@@ -115,13 +185,16 @@ async def test_receipt_confirms_the_ballot_after_publication(session: Session) -
     await session.close(poll["id"])
     await session.publish(poll["id"])
     listing = await session.api.ok("GET", f"{url}/ballots", "guest")
-    assert sorted(b["choice"] for b in listing) == [[0], [1]]
-    assert [b["receiptHash"] for b in listing] == sorted(b["receiptHash"] for b in listing)
+    # Anyone can recount the choices and find a receipt; nothing pairs the two lists.
+    assert listing["choices"] == [[0], [1]]
+    assert len(listing["receiptHashes"]) == 2
+    assert listing["receiptHashes"] == sorted(listing["receiptHashes"])
     verdict = await session.api.ok(
         "POST", f"{url}/receipts/verify", "delegate1", json={"receipt": receipt.lower()}
     )
-    assert (verdict["found"], verdict["choice"]) == (True, [1])
-    assert verdict["receiptHash"] in {b["receiptHash"] for b in listing}
+    # Counted, and nothing more: whoever holds the receipt cannot learn or prove the choice.
+    assert verdict == {"found": True, "receiptHash": verdict["receiptHash"]}
+    assert verdict["receiptHash"] in listing["receiptHashes"]
     forged = await session.api.ok(
         "POST", f"{url}/receipts/verify", "delegate1", json={"receipt": "AAAA-BBBB-CCCC-DDDD"}
     )

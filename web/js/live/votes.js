@@ -69,9 +69,8 @@ function receiptCheck(poll) {
   button.onclick = () =>
     busy(button, async () => {
       const verdict = await api("POST", `/api/meetings/${poll.meetingId}/polls/${poll.id}/receipts/verify`, { receipt });
-      const text = verdict.found
-        ? t("vote.verified", { choice: (verdict.choice || []).map((c) => optionLabel(poll, c)).join(", ") || t("vote.abstain") })
-        : t("vote.notFound");
+      // Counted or not, never which choice: the receipt must not prove a vote to anyone who holds it.
+      const text = verdict.found ? t("vote.verified") : t("vote.notFound");
       verdicts.set(poll.id, { found: verdict.found, text });
       // The panel may have been drawn again meanwhile (a poll event): update whichever copy is on screen.
       for (const el of document.querySelectorAll(`.receipt-verdict[data-poll="${poll.id}"]`)) show(el, verdicts.get(poll.id));
