@@ -68,6 +68,10 @@ class Code(StrEnum):
     MEETING_NOT_LIVE = "meeting.not_live"
     MEETING_ATTENDANCE_CLOSED = "meeting.attendance_closed"
     MEETING_ONLINE_NOT_ALLOWED = "meeting.online_not_allowed"
+    MEETING_RECORD_FROZEN = "meeting.record_frozen"
+    MEETING_MINUTES_NOT_APPROVED = "meeting.minutes_not_approved"
+    MINUTES_NOT_ENDED = "minutes.meeting_not_ended"
+    MINUTES_INVALID_TRANSITION = "minutes.invalid_transition"
     # Agenda items
     AGENDA_ITEM_NOT_FOUND = "agenda_item.not_found"
     AGENDA_ITEM_NESTED_TOO_DEEP = "agenda_item.nested_too_deep"

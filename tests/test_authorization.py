@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from litestar.routes import HTTPRoute, WebSocketRoute
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from meeting.agenda.models import Meeting
 from meeting.app import create_app
 from meeting.models import metadata
 from meeting.settings import Settings
@@ -63,8 +64,8 @@ Target = Callable[["Council"], Awaitable[Call]]
 
 
 async def _status(council: Council, status: str) -> None:
-    """Move the meeting forward to `status` (draft → scheduled → live) unless it is there already."""
-    steps = ["draft", "scheduled", "live"]
+    """Move the meeting forward to `status` (draft → scheduled → live → ended) unless it is there already."""
+    steps = ["draft", "scheduled", "live", "ended"]
     current = (await council.api.ok("GET", council.url, "secretary"))["status"]
     for step in steps[steps.index(current) + 1 : steps.index(status) + 1]:
         await council.api.ok("POST", f"{council.url}/status", "secretary", json={"status": step})
@@ -132,6 +133,22 @@ async def _poll(council: Council, state: str, kind: str = "named") -> str:
     if state == "published":
         await api.ok("POST", f"{url}/publish", "chair")
     return url
+
+
+def _minutes_at(status: str, action: str) -> Target:
+    """An ended meeting whose minutes are at `status` (set directly: an approval by an earlier role is
+    undone, so each role meets the same state), and the minutes action to try."""
+
+    async def target(council: Council) -> Call:
+        await _status(council, "ended")
+        db = council.api.db
+        await db.execute(
+            update(Meeting).where(Meeting.id == council.meeting_id).values(minutes_status=status)
+        )
+        await db.commit()
+        return Call(f"{council.url}/minutes/{action}", {})
+
+    return target
 
 
 async def _concluded_item(council: Council) -> int:
@@ -416,6 +433,10 @@ RULES = [
     ),
     Rule("minutes as Markdown", "GET", M + "/minutes/markdown", _at("/minutes/markdown"), PARTICIPANTS),
     Rule("minutes as PDF", "GET", M + "/minutes/pdf", _at("/minutes/pdf"), PARTICIPANTS),
+    Rule("minutes state", "GET", M + "/minutes", _at("/minutes"), PARTICIPANTS),
+    Rule("submit minutes", "POST", M + "/minutes/submit", _minutes_at("draft", "submit"), MANAGERS),
+    Rule("return minutes", "POST", M + "/minutes/return", _minutes_at("submitted", "return"), CHAIRS),
+    Rule("approve minutes", "POST", M + "/minutes/approve", _minutes_at("submitted", "approve"), CHAIRS),
 ]
 
 

@@ -51,7 +51,7 @@ async def test_health_is_503_when_the_database_is_unreachable(tmp_path: Path) ->
 
 
 # Actions that take no body: the path says everything.
-BODILESS_ACTIONS = ("/api/auth/logout", "/open", "/close", "/publish")
+BODILESS_ACTIONS = ("/api/auth/logout", "/open", "/close", "/publish", "/submit", "/return", "/approve")
 
 
 async def test_openapi_documents_every_endpoint_with_typed_bodies(api: Api) -> None:

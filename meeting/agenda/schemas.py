@@ -12,6 +12,7 @@ from meeting.agenda.models import (
     ItemStatus,
     Meeting,
     MeetingStatus,
+    MinutesStatus,
     Participant,
     ParticipantRole,
 )
@@ -81,6 +82,7 @@ class MeetingRead(Schema):
     online_allowed: bool
     status: MeetingStatus
     quorum_fraction: float
+    minutes_status: MinutesStatus
     my_role: ParticipantRole | None
 
     @classmethod
@@ -97,6 +99,7 @@ class MeetingRead(Schema):
             online_allowed=meeting.online_allowed,
             status=meeting.status,
             quorum_fraction=meeting.quorum_fraction,
+            minutes_status=meeting.minutes_status,
             my_role=my_role,
         )
 

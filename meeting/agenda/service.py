@@ -21,6 +21,7 @@ from meeting.agenda.models import (
     ItemStatus,
     Meeting,
     MeetingStatus,
+    MinutesStatus,
     Participant,
     ParticipantRole,
 )
@@ -101,6 +102,19 @@ class MeetingAccess:
         if not self.is_chair:
             raise Forbidden(
                 Code.MEETING_CHAIR_ONLY, f"only the chair of meeting {self.meeting.id} can do this"
+            )
+
+    def require_open_record(self) -> None:
+        """Raise InvalidState once the minutes are approved or the meeting archived: the record is final."""
+        meeting = self.meeting
+        if meeting.status == MeetingStatus.archived:
+            raise InvalidState(
+                Code.MEETING_RECORD_FROZEN, f"meeting {meeting.id} is archived; its record is read-only"
+            )
+        if meeting.minutes_status == MinutesStatus.approved:
+            raise InvalidState(
+                Code.MEETING_RECORD_FROZEN,
+                f"the minutes of meeting {meeting.id} are approved; its record is read-only",
             )
 
 
@@ -194,8 +208,9 @@ async def update_meeting(
 ) -> Meeting:
     """Change a meeting's details (not in a final state)."""
     access.require_manager()
+    access.require_open_record()
     meeting = access.meeting
-    if meeting.status in (MeetingStatus.archived, MeetingStatus.cancelled):
+    if meeting.status == MeetingStatus.cancelled:
         raise InvalidState(
             Code.MEETING_NOT_EDITABLE, f"meeting {meeting.id} is {meeting.status}; it can no longer be edited"
         )
@@ -221,6 +236,11 @@ async def change_meeting_status(
         raise InvalidState(
             Code.MEETING_INVALID_TRANSITION,
             f"meeting {meeting.id} is {meeting.status}; it cannot become {target}",
+        )
+    if target == MeetingStatus.archived and meeting.minutes_status != MinutesStatus.approved:
+        raise InvalidState(
+            Code.MEETING_MINUTES_NOT_APPROVED,
+            f"the minutes of meeting {meeting.id} are {meeting.minutes_status}; approve them first",
         )
     meeting.status = target
     events: list[MeetingChanged | AgendaChanged] = [MeetingChanged(meeting=MeetingRead.of(meeting, None))]
@@ -544,8 +564,9 @@ async def update_participant(
 async def remove_participant(
     session: AsyncSession, broker: Broker, access: MeetingAccess, participant_id: int
 ) -> Participant:
-    """Remove someone from the meeting; they lose access at once."""
+    """Remove someone from the meeting (not once it has ended: attendance is part of the record)."""
     access.require_manager()
+    _require_editable(access.meeting)
     participant = await _participant(session, access, participant_id)
     if participant.user_id == access.user.id and not access.is_admin:
         raise Conflict(

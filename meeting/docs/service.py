@@ -285,6 +285,7 @@ async def upload_document(
     """Add a document to the meeting from an upload (one PDF, or JPEG/PNG scans)."""
     try:
         access.require_manager()
+        access.require_open_record()
         meeting_id = access.meeting.id
         item_id = _item_id(upload)
         await _check_item(session, meeting_id, item_id)
@@ -329,6 +330,7 @@ async def replace_document(
     """Upload a new version of a document; earlier versions stay readable."""
     try:
         access.require_manager()
+        access.require_open_record()
         document = await load_document(session, access, document_id)
         title = unicodedata.normalize("NFC", upload.fields.get("title", "")).strip()[:200]
         if title:
@@ -352,6 +354,7 @@ async def delete_document(
 ) -> None:
     """Remove a document from listings and search (its versions stay for the audit trail)."""
     access.require_manager()
+    access.require_open_record()
     document = await load_document(session, access, document_id)
     document.deleted_at = utcnow()
     await broker.commit(session, document.meeting_id, [DocumentRemoved(document_id=document.id)])

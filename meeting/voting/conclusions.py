@@ -47,8 +47,9 @@ async def _read(
 async def write(
     session: AsyncSession, broker: Broker, access: MeetingAccess, item_id: int, data: ConclusionWrite
 ) -> ConclusionRead:
-    """Save the next version of an item's conclusion (chair or secretary)."""
+    """Save the next version of an item's conclusion (chair or secretary), until the record is final."""
     access.require_manager()
+    access.require_open_record()
     item = await get_item(session, access, item_id)
     current = (
         await session.scalar(select(func.max(Conclusion.version)).where(Conclusion.item_id == item.id)) or 0

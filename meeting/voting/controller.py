@@ -13,7 +13,7 @@ from meeting.agenda import Access, provide_access
 from meeting.broker import Publisher
 from meeting.db import DbSession
 from meeting.docs import Docs, provide_docs
-from meeting.voting import conclusions, minutes, service
+from meeting.voting import approval, conclusions, minutes, service
 from meeting.voting.deps import Sealing, provide_sealer
 from meeting.voting.schemas import (
     BallotCast,
@@ -21,6 +21,7 @@ from meeting.voting.schemas import (
     BallotStatus,
     ConclusionRead,
     ConclusionWrite,
+    MinutesState,
     PollCreate,
     PollRead,
     PollResult,
@@ -182,10 +183,34 @@ class MinutesController(Controller):
     tags = ["minutes"]
     dependencies = {"access": Provide(provide_access), "docs": Provide(provide_docs, sync_to_thread=False)}
 
+    @get("/")
+    async def minutes_state(self, db_session: DbSession, access: Access) -> MinutesState:
+        """Where the minutes stand (draft, submitted, approved) and their stored copies."""
+        return await approval.minutes_state(db_session, access)
+
+    @post("/submit", status_code=HTTP_200_OK)
+    async def submit_minutes(self, db_session: DbSession, broker: Publisher, access: Access) -> MinutesState:
+        """draft → submitted (secretary or chair), once the meeting has ended."""
+        return await approval.submit_minutes(db_session, broker, access)
+
+    @post("/return", status_code=HTTP_200_OK)
+    async def return_minutes(self, db_session: DbSession, broker: Publisher, access: Access) -> MinutesState:
+        """submitted → draft (chair): back to the secretary for corrections."""
+        return await approval.return_minutes(db_session, broker, access)
+
+    @post("/approve", status_code=HTTP_200_OK)
+    async def approve_minutes(
+        self, db_session: DbSession, broker: Publisher, access: Access, docs: Docs
+    ) -> MinutesState:
+        """submitted → approved (chair): the PDF is stored once and the meeting becomes read-only."""
+        return await approval.approve_minutes(db_session, broker, docs, access)
+
     @get("/pdf", media_type="application/pdf")
     async def minutes_pdf(self, db_session: DbSession, access: Access, docs: Docs) -> Response[bytes]:
-        """The minutes as a PDF with an embedded Vietnamese font."""
-        pdf = await minutes.minutes_pdf(db_session, access, docs)
+        """The minutes as a PDF: once approved the stored copy, byte for byte; before, a fresh draft."""
+        pdf = await approval.approved_pdf(db_session, docs, access)
+        if pdf is None:
+            pdf = await minutes.minutes_pdf(db_session, access, docs)
         filename = f"bien-ban-{access.meeting.id}.pdf"
         return Response(
             pdf,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 
+from meeting.agenda.models import MinutesStatus
 from meeting.broker import Event
 from meeting.schemas import LongText, Schema
 from meeting.voting.models import PollState
@@ -200,3 +201,20 @@ class ConclusionChanged(Event, tag="conclusion.changed"):
     """An item's conclusion has a new version."""
 
     conclusion: ConclusionRead
+
+
+class MinutesCopyRead(Schema):
+    """A stored PDF of the approved minutes: the approved original (number 1), then signed copies."""
+
+    number: int
+    sha256: str
+    size_bytes: int
+    signed_by: str
+    created_at: dt.datetime
+
+
+class MinutesState(Schema):
+    """Where a meeting's minutes stand: draft, submitted to the chair, approved (and stored)."""
+
+    status: MinutesStatus
+    copies: list[MinutesCopyRead]
