@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login, needs_chromium, screenshot
+from tests.browser.conftest import Api, login, needs_chromium, screenshot
 from tests.support.files import numbered_pdf
 
 if TYPE_CHECKING:
@@ -154,3 +154,40 @@ def test_secretary_takes_roll_call_and_sees_quorum(new_context: Callable[[], Bro
     page.locator(".rollcall li[data-user=delegate5][data-attendance=absent]").wait_for()
     expect(page.locator(".quorum strong")).to_have_text("Có mặt 4/6 — đủ túc số")
     screenshot(page, "05-roll-call")
+
+
+def test_secretary_submits_the_minutes_and_the_chair_approves_them(
+    new_context: Callable[[], BrowserContext], council_meeting: dict[str, Any], server: str
+) -> None:
+    mid = council_meeting["id"]
+    secretary_api = Api(server, "secretary")
+    for status in ("live", "ended"):
+        secretary_api.call("POST", f"/api/meetings/{mid}/status", {"status": status})
+    secretary, chair = new_context().new_page(), new_context().new_page()
+    login(secretary, "secretary")
+    secretary.goto(f"/#/meetings/{mid}/edit/details")
+    head = secretary.locator(".editor-head")
+    expect(head.locator(".badge.minutes-draft")).to_have_text("Biên bản: dự thảo")
+    head.get_by_role("button", name="Trình biên bản").click()
+    expect(head.locator(".badge.minutes-submitted")).to_have_text("Biên bản: đã trình chủ tọa")
+    # Only the chair approves.
+    expect(head.get_by_role("button", name="Duyệt biên bản")).to_have_count(0)
+
+    login(chair, "chair")
+    chair.goto(f"/#/meetings/{mid}/edit/details")
+    head = chair.locator(".editor-head")
+    head.get_by_role("button", name="Duyệt biên bản").click()
+    dialog = chair.locator("dialog[open]")
+    expect(dialog).to_contain_text("Hồ sơ cuộc họp sẽ được chốt")
+    assert "null" not in dialog.inner_text()
+    screenshot(chair, "20-approve-minutes")
+    dialog.get_by_role("button", name="Duyệt biên bản").click()
+    expect(head.locator(".badge.minutes-approved")).to_have_text("Biên bản: đã duyệt")
+    expect(head.get_by_role("button", name="Lưu trữ")).to_be_visible()
+    screenshot(chair, "21-minutes-approved")
+    # What the chair approved is what everyone downloads from now on.
+    state = secretary_api.call("GET", f"/api/meetings/{mid}/minutes")
+    assert state["status"] == "approved" and len(state["copies"]) == 1
+    head.get_by_role("button", name="Lưu trữ").click()
+    expect(chair.locator(".editor-head .badge.minutes-approved")).to_have_count(0)
+    assert secretary_api.call("GET", f"/api/meetings/{mid}")["status"] == "archived"

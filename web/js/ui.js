@@ -1,5 +1,5 @@
 // Shared pieces of the interface: the top bar, toasts, confirmation dialogs, dates.
-import { h, clear, setText, setAttr, tx, retranslate } from "./dom.js";
+import { h, append, clear, setText, setAttr, tx, retranslate } from "./dom.js";
 import { t, getLang, setLang, locale, onLangChange } from "./i18n.js";
 import { icon } from "./icons.js";
 import { connection } from "./connection.js";
@@ -45,14 +45,15 @@ export function dialog({ titleKey, titleParams, body, buttons }) {
       dlg.remove();
       resolve(value);
     };
-    dlg.append(
+    // append() skips a missing body, which the DOM's own append would print as "null".
+    append(dlg, [
       h("h2", { id: "dlg-title", i18n: [titleKey, titleParams] }),
       body ? h("div.dialog-body", body) : null,
       h(
         "div.dialog-actions",
         buttons.map((b) => h(`button.${b.kind || "secondary"}`, { type: "button", onclick: () => close(b.value), i18n: b.key }))
-      )
-    );
+      ),
+    ]);
     dlg.addEventListener("cancel", (e) => {
       e.preventDefault();
       close(null);

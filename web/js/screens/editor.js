@@ -46,6 +46,8 @@ export function editorScreen(shell, { id, tab }, { navigate }) {
     if (meeting.status === "draft") actions.append(status("scheduled", "editor.schedule", "primary"));
     if (meeting.status === "scheduled") actions.append(status("draft", "editor.backToDraft"));
     if (["draft", "scheduled"].includes(meeting.status)) actions.append(status("cancelled", "editor.cancelMeeting", "ghost.danger"));
+    if (meeting.status === "ended") actions.append(...minutesSteps());
+    if (meeting.status === "ended" && meeting.minutesStatus === "approved") actions.append(status("archived", "editor.archive"));
     if (["live", "ended", "archived"].includes(meeting.status))
       actions.append(h("a.button.secondary", { href: `/api/meetings/${meeting.id}/minutes/pdf`, target: "_blank", rel: "noopener", i18n: "chair.minutes" }));
     if (["scheduled", "live", "ended"].includes(meeting.status))
@@ -58,6 +60,30 @@ export function editorScreen(shell, { id, tab }, { navigate }) {
       ),
       actions
     );
+  }
+
+  // After the meeting: the secretary submits the minutes, the chair returns or approves them; approval
+  // makes the whole record read-only, so it asks first.
+  function minutesSteps() {
+    const role = meeting.myRole;
+    const step = (path, key, kind, confirmKey) =>
+      h(`button.${kind}`, {
+        type: "button",
+        i18n: key,
+        onclick: (e) =>
+          busy(e.currentTarget, async () => {
+            if (confirmKey && !(await confirmAction(confirmKey, { title: meeting.title }, key))) return;
+            await api("POST", `/api/meetings/${meeting.id}/minutes/${path}`);
+            meeting = await api("GET", `/api/meetings/${meeting.id}`);
+            renderHead();
+            toast(t(`minutes.status.${meeting.minutesStatus}`));
+          }),
+      });
+    const steps = [h(`span.badge.minutes-${meeting.minutesStatus}`, { i18n: `minutes.status.${meeting.minutesStatus}` })];
+    if (meeting.minutesStatus === "draft" && ["secretary", "chair"].includes(role)) steps.push(step("submit", "minutes.submit", "primary"));
+    if (meeting.minutesStatus === "submitted" && role === "chair")
+      steps.push(step("return", "minutes.return", "ghost"), step("approve", "minutes.approve", "primary", "minutes.confirmApprove"));
+    return steps;
   }
 
   function renderTabs() {
