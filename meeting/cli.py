@@ -86,7 +86,7 @@ def _create_user(args: argparse.Namespace, password: str) -> Callable[[AsyncSess
 
 def _verify_audit(settings: Settings) -> int:
     """Check every meeting's audit chain; print the first broken entry. Exit code 1 when broken."""
-    from meeting.voting.audit import describe, verify
+    from meeting.audit import describe, verify
 
     outcome: list[int] = []
 

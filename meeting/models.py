@@ -1,6 +1,7 @@
 """Every table of every domain, gathered so Alembic sees the whole schema."""
 
 from meeting.agenda.models import AgendaItem, Meeting, Participant
+from meeting.audit import AuditEntry, AuditHead  # noqa: F401 - registered for Alembic
 from meeting.broker import RoomEvent, RoomSequence
 from meeting.db import Base
 from meeting.docs.models import (  # noqa: F401 - registered for Alembic and metadata
@@ -12,8 +13,6 @@ from meeting.docs.models import (  # noqa: F401 - registered for Alembic and met
 from meeting.rooms.models import Annotation, RoomPresenter, SpeakerEntry  # noqa: F401 - registered for Alembic
 from meeting.users.models import RevokedToken, User
 from meeting.voting.models import (  # noqa: F401 - registered for Alembic and metadata
-    AuditEntry,
-    AuditHead,
     Ballot,
     Conclusion,
     MinutesCopy,

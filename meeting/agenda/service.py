@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from meeting import audit
 from meeting.agenda.models import (
     ITEM_TRANSITIONS,
     MANAGER_ROLES,
@@ -153,6 +154,40 @@ def _check_times(starts_at: dt.datetime, ends_at: dt.datetime, timezone: str) ->
         raise InvalidInput(Code.MEETING_UNKNOWN_TIMEZONE, f"unknown timezone {timezone!r}") from exc
 
 
+def meeting_facts(meeting: Meeting) -> dict[str, object]:
+    """What the audit chain records of a meeting's details (checked by meeting.voting.verify)."""
+    return {
+        "title": meeting.title,
+        "location": meeting.location,
+        "startsAt": meeting.starts_at.astimezone(dt.UTC).isoformat(),
+        "endsAt": meeting.ends_at.astimezone(dt.UTC).isoformat(),
+        "timezone": meeting.timezone,
+        "quorumFraction": meeting.quorum_fraction,
+    }
+
+
+def participant_facts(participant: Participant) -> dict[str, object]:
+    """What the audit chain records of a participant: who, in what role, with a vote or not."""
+    return {
+        "participant": participant.id,
+        "user": participant.user_id,
+        "role": str(participant.role),
+        "voting": participant.voting,
+    }
+
+
+async def _chain_new_meeting(
+    session: AsyncSession, meeting: Meeting, participants: list[Participant], by: int
+) -> None:
+    """The first entries of a meeting's chain: it was made, with these participants."""
+    await session.flush()
+    await audit.append(session, meeting.id, "meeting.create", {**meeting_facts(meeting), "by": by})
+    for participant in participants:
+        await audit.append(
+            session, meeting.id, "participant.add", {**participant_facts(participant), "by": by}
+        )
+
+
 async def create_meeting(session: AsyncSession, user: User, data: MeetingCreate) -> MeetingAccess:
     """Create a draft meeting; its creator becomes its secretary."""
     if user.role not in (GlobalRole.admin, GlobalRole.secretary):
@@ -175,6 +210,7 @@ async def create_meeting(session: AsyncSession, user: User, data: MeetingCreate)
     await session.flush()
     participant = Participant(meeting_id=meeting.id, user_id=user.id, role=ParticipantRole.secretary)
     session.add_all([participant, RoomSequence(meeting_id=meeting.id, last_seq=0)])
+    await _chain_new_meeting(session, meeting, [participant], user.id)
     await session.commit()
     return MeetingAccess(meeting=meeting, user=user, participant=participant)
 
@@ -222,6 +258,7 @@ async def update_meeting(
         if value is not None:
             setattr(meeting, field, value)
     meeting.starts_at, meeting.ends_at = starts_at, ends_at
+    await audit.append(session, meeting.id, "meeting.edit", {**meeting_facts(meeting), "by": access.user.id})
     await broker.commit(session, meeting.id, [MeetingChanged(meeting=MeetingRead.of(meeting, None))])
     return meeting
 
@@ -244,12 +281,14 @@ async def change_meeting_status(
         )
     meeting.status = target
     events: list[MeetingChanged | AgendaChanged] = [MeetingChanged(meeting=MeetingRead.of(meeting, None))]
+    await audit.append(session, meeting.id, "meeting.status", {"status": str(target), "by": access.user.id})
     if target == MeetingStatus.ended:
         # An item still running when the meeting closes is finished with it.
         items = await _items(session, meeting.id)
         for item in items:
             if item.status == ItemStatus.active:
                 item.status = ItemStatus.done
+                await audit.append(session, meeting.id, "item.status", {"item": item.id, "status": "done"})
         events.append(AgendaChanged(items=[ItemRead.from_row(i) for i in items]))
     await broker.commit(session, meeting.id, events)
     return meeting
@@ -292,13 +331,16 @@ async def duplicate_meeting(
         await session.flush()
         new_ids[item.id] = clone.id
     mine: Participant | None = None
+    clones = []
     for participant in await _participants(session, source.id):
         clone_p = Participant(
             meeting_id=copy.id, user_id=participant.user_id, role=participant.role, voting=participant.voting
         )
         session.add(clone_p)
+        clones.append(clone_p)
         if participant.user_id == access.user.id:
             mine = clone_p
+    await _chain_new_meeting(session, copy, clones, access.user.id)
     await session.commit()
     return MeetingAccess(meeting=copy, user=access.user, participant=mine)
 
@@ -474,8 +516,12 @@ async def change_item_status(
         for other in await _items(session, meeting.id):
             if other.status == ItemStatus.active:
                 other.status = ItemStatus.done
+                await audit.append(session, meeting.id, "item.status", {"item": other.id, "status": "done"})
     item.status = target
     await session.flush()
+    await audit.append(
+        session, meeting.id, "item.status", {"item": item.id, "status": str(target), "by": access.user.id}
+    )
     await _announce_agenda(session, broker, meeting.id)
     return item
 
@@ -536,6 +582,9 @@ async def add_participant(
             Code.PARTICIPANT_ALREADY_ADDED, f"user {data.user_id} already takes part in meeting {meeting_id}"
         ) from exc
     await session.refresh(participant, ["user"])
+    await audit.append(
+        session, meeting_id, "participant.add", {**participant_facts(participant), "by": access.user.id}
+    )
     await broker.commit(
         session, meeting_id, [ParticipantChanged(participant=ParticipantRead.of(participant))]
     )
@@ -555,6 +604,12 @@ async def update_participant(
         voting = participant.voting  # unchanged role keeps its voting right; a new role takes its default
     participant.voting = _voting_for(role, voting)
     participant.role = role
+    await audit.append(
+        session,
+        access.meeting.id,
+        "participant.change",
+        {**participant_facts(participant), "by": access.user.id},
+    )
     await broker.commit(
         session, access.meeting.id, [ParticipantChanged(participant=ParticipantRead.of(participant))]
     )
@@ -574,6 +629,12 @@ async def remove_participant(
             "you cannot remove yourself from the meeting; ask another chair or secretary",
         )
     await session.delete(participant)
+    await audit.append(
+        session,
+        access.meeting.id,
+        "participant.remove",
+        {"participant": participant.id, "by": access.user.id},
+    )
     await broker.commit(
         session,
         access.meeting.id,
@@ -638,6 +699,17 @@ async def set_attendance(
     participant.absence_reason = data.reason if data.attendance == Attendance.absent else ""
     participant.attendance_at = utcnow()
     await session.flush()
+    await audit.append(
+        session,
+        meeting.id,
+        "attendance",
+        {
+            "participant": participant.id,
+            "attendance": str(participant.attendance),
+            "reason": participant.absence_reason,
+            "by": access.user.id,
+        },
+    )
     quorum = quorum_of(meeting, await _participants(session, meeting.id))
     await broker.commit(
         session, meeting.id, [AttendanceChanged(participant=ParticipantRead.of(participant), quorum=quorum)]

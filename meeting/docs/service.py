@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, insert, select
 
+from meeting import audit
 from meeting.agenda.models import AgendaItem
 from meeting.db import get_in_meeting, utcnow
 from meeting.docs import text as textrules
@@ -190,6 +191,12 @@ async def _store_version(
                 for index, (width, height, page_text) in enumerate(prepared.pages, start=1)
             ],
         )
+        await audit.append(
+            session,
+            document.meeting_id,
+            "document.version",
+            {"document": document.id, "version": version.id, "sha256": version.sha256, "by": user_id},
+        )
         read = await _read(session, document)
         await _commit(session, broker, document.meeting_id, [make_event(document=read)])
     except BaseException:
@@ -357,6 +364,9 @@ async def delete_document(
     access.require_open_record()
     document = await load_document(session, access, document_id)
     document.deleted_at = utcnow()
+    await audit.append(
+        session, document.meeting_id, "document.remove", {"document": document.id, "by": access.user.id}
+    )
     await broker.commit(session, document.meeting_id, [DocumentRemoved(document_id=document.id)])
 
 

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 
+from meeting import audit
 from meeting.agenda.models import Meeting, MeetingStatus, MinutesStatus
 from meeting.agenda.schemas import MeetingChanged, MeetingRead
 from meeting.db import utcnow
 from meeting.errors import Code, InvalidState
-from meeting.voting import audit, minutes
+from meeting.voting import minutes
 from meeting.voting.models import MinutesCopy
 from meeting.voting.schemas import MinutesCopyRead, MinutesState
 

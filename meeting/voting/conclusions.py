@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from meeting import audit
 from meeting.agenda.models import AgendaItem
 from meeting.agenda.service import display_order, get_item
 from meeting.db import utcnow
@@ -44,6 +46,11 @@ async def _read(
     )
 
 
+def text_hash(text: str) -> str:
+    """The hash the audit chain keeps of a conclusion's text."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 async def write(
     session: AsyncSession, broker: Broker, access: MeetingAccess, item_id: int, data: ConclusionWrite
 ) -> ConclusionRead:
@@ -76,6 +83,8 @@ async def write(
         raise Conflict(
             Code.CONCLUSION_STALE, f"the conclusion of item {item_id} was saved by someone else meanwhile"
         ) from exc
+    facts = {"item": item.id, "version": row.version, "sha256": text_hash(row.text), "by": access.user.id}
+    await audit.append(session, access.meeting.id, "conclusion", facts)
     read = await _read(session, access, row, with_polls=True)
     await broker.commit(session, access.meeting.id, [ConclusionChanged(conclusion=read)])
     return read

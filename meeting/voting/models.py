@@ -1,4 +1,4 @@
-"""Tables for polls, eligible voters, ballots (named and secret), the audit chain and conclusions.
+"""Tables for polls, eligible voters, ballots (named and secret), conclusions and stored minutes.
 
 Secret ballots: while the poll is open, `poll_voted` says *who* voted and `sealed_ballots` holds
 *what*, encrypted; at the close the choices move to `secret_choices` and the receipt hashes to
@@ -161,33 +161,6 @@ class SecretReceipt(Base):
 
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
     receipt_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-
-
-class AuditHead(Base):
-    """The tip of a meeting's audit chain; updating it serialises appends (the row lock is the queue)."""
-
-    __tablename__ = "audit_heads"
-
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, default=0)
-    hash: Mapped[str] = mapped_column(String(64))
-
-
-class AuditEntry(Base):
-    """One link of a meeting's tamper-evident log: its hash covers its content and the previous hash."""
-
-    __tablename__ = "audit_entries"
-    __table_args__ = (UniqueConstraint("meeting_id", "seq"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(Integer, index=True)  # no FK: the log outlives what it records
-    seq: Mapped[int] = mapped_column(Integer)
-    action: Mapped[str] = mapped_column(String(40))
-    # Canonical JSON (sorted keys) of what happened.
-    payload: Mapped[str] = mapped_column(Text)
-    at: Mapped[str] = mapped_column(String(40))  # ISO text, hashed exactly as stored
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
 
 
 class Conclusion(Base):

@@ -18,10 +18,10 @@ import msgspec
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from meeting import audit
 from meeting.agenda.models import PRESENT, AgendaItem, MeetingStatus, Participant
 from meeting.db import get_in_meeting, get_or_404, utcnow
 from meeting.errors import Code, Conflict, Forbidden, InternalError, InvalidInput, InvalidState, NotFound
-from meeting.voting import audit
 from meeting.voting.models import (
     Ballot,
     Poll,

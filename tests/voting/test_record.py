@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from meeting.voting.models import AuditEntry, Conclusion
+from meeting.audit import AuditEntry
+from meeting.voting.models import Conclusion
 from tests.support.api import upload
 from tests.support.files import make_pdf
 

@@ -1,12 +1,15 @@
-"""The tamper-evident audit log of poll actions: one hash chain per meeting.
+"""The tamper-evident record of a meeting: one hash chain per meeting, appended to by every domain.
 
 Each entry's hash covers its meeting, position, action, payload, time and the previous entry's hash,
 so changing, removing or reordering any entry breaks every hash after it. Appends lock the meeting's
 `audit_heads` row, so concurrent writers queue instead of forking the chain.
 
-Secret ballots are logged as anonymous events (`ballot.secret`: poll id only). The chain necessarily
-orders them, so it shows *when* a ballot was cast — which the live progress counter shows anyway — but
-never whose or what; the content is committed once, at close, by a digest of the sorted ballot list.
+What is chained: the meeting's creation and status, agenda item status, participants (role, voting
+right) and attendance, every poll step and named ballot, secret ballots as anonymous events
+(`ballot.secret`: poll id only — the chain orders them, so it shows *when* a ballot was cast, as the
+live counter does, never whose or what; their content is committed at close by a digest), each
+conclusion version and document version by hash, the minutes' steps and stored copies by hash.
+`meeting.voting.verify` checks the stored rows against it.
 """
 
 from __future__ import annotations
@@ -16,17 +19,44 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, mapped_column
 
-from meeting.db import utcnow
-from meeting.voting.models import AuditEntry, AuditHead
+from meeting.db import Base, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 GENESIS = "0" * 64
+
+
+class AuditHead(Base):
+    """The tip of a meeting's audit chain; updating it serialises appends (the row lock is the queue)."""
+
+    __tablename__ = "audit_heads"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """One link of a meeting's tamper-evident log: its hash covers its content and the previous hash."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (UniqueConstraint("meeting_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(Integer, index=True)  # no FK: the log outlives what it records
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    # Canonical JSON (sorted keys) of what happened.
+    payload: Mapped[str] = mapped_column(Text)
+    at: Mapped[str] = mapped_column(String(40))  # ISO text, hashed exactly as stored
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 def canonical(payload: dict[str, Any]) -> str:
