@@ -74,6 +74,15 @@ KEY_USAGE = frozenset({"non_repudiation"})
 ALLOWED_LATER_CHANGES = frozenset(
     {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING}
 )
+# What came after a signature, for `describe`.
+CHANGES_IN_WORDS = {
+    "none": "nothing was added since",
+    "lta_updates": "only validation data was added since",
+    "form_filling": "only later signatures or form fields were added",
+    "annotations": "comments were added",
+    "other": "the content was changed",
+    "unknown": "cannot be determined",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +100,8 @@ class TokenKey:
     module: str
     token_label: str
     key_label: str
-    pin: str = dataclasses.field(repr=False)
+    # None: no login (a token that asks for its PIN on its own pad).
+    pin: str | None = dataclasses.field(repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, key_label: str) -> TokenKey:
@@ -109,7 +119,7 @@ class TokenKey:
             module=str(settings.pkcs11_module),
             token_label=settings.pkcs11_token,
             key_label=key_label,
-            pin=settings.pkcs11_pin or "",
+            pin=settings.pkcs11_pin,
         )
 
 
@@ -132,13 +142,10 @@ class SignatureCheck(Schema):
     modified: bool
     # pyHanko's modification level of what came after ("none", "form_filling", "other" …).
     changes: str
+    # Intact, trusted and not changed after signing.
+    valid: bool
     # Why a signature could not be checked at all (malformed signature data), in plain words.
     problem: str | None = None
-
-    @property
-    def valid(self) -> bool:
-        """Intact, trusted and not changed after signing."""
-        return self.intact and self.trusted and not self.modified
 
 
 class SignatureReport(Schema):
@@ -225,9 +232,8 @@ def sign_pdf(
         Unavailable: the PKCS#11 token cannot be used (module, token, PIN).
         NotFound: the token has no key or certificate with the signer's label.
     """
-    reader = _open_pdf(pdf)
-    taken = {signature.field_name for signature in reader.embedded_signatures}
-    if field_name in taken:
+    reader, signatures = _open_pdf(pdf)
+    if field_name in {signature.field_name for signature in signatures}:
         raise Conflict(Code.SIGNING_FIELD_TAKEN, f"signature field {field_name!r} is already signed")
     moment = dt.datetime.now(dt.UTC)
     metadata = PdfSignatureMetadata(
@@ -241,8 +247,8 @@ def sign_pdf(
     if isinstance(credentials, Pkcs12File):
         signer = _pkcs12_signer(credentials)
         asyncio.run(_check_certificate(signer, trust_roots, moment))
-        return _sign(pdf, signer, metadata)
-    return _sign_with_token(pdf, credentials, metadata, trust_roots, moment)
+        return _sign(reader, signer, metadata)
+    return _sign_with_token(reader, credentials, metadata, trust_roots, moment)
 
 
 def verify_pdf(pdf: bytes, trust_roots: Sequence[x509.Certificate]) -> SignatureReport:
@@ -251,8 +257,8 @@ def verify_pdf(pdf: bytes, trust_roots: Sequence[x509.Certificate]) -> Signature
     Raises:
         InvalidInput: the bytes are not a PDF.
     """
-    reader = _open_pdf(pdf, strict=False)
-    checks = asyncio.run(_check_signatures(reader.embedded_signatures, trust_roots))
+    _, signatures = _open_pdf(pdf, strict=False)
+    checks = asyncio.run(_check_signatures(signatures, trust_roots))
     return SignatureReport(signatures=checks, valid=bool(checks) and all(check.valid for check in checks))
 
 
@@ -295,7 +301,10 @@ def describe(report: SignatureReport) -> str:
         lines.append(f"Signature {number}, field {check.field_name!r}: {check.signer}, signed at {when}")
         lines.append(f"  intact (signed bytes unchanged): {_yes(check.intact)}")
         lines.append(f"  certificate trusted: {_yes(check.trusted)}")
-        lines.append(f"  changed after this signature: {_yes(check.modified)} ({check.changes})")
+        lines.append(
+            f"  changed after this signature: {_yes(check.modified)} "
+            f"({CHANGES_IN_WORDS.get(check.changes, check.changes)})"
+        )
         if check.problem:
             lines.append(f"  problem: {check.problem}")
         lines.append(f"  verdict: {'valid' if check.valid else 'NOT VALID'}")
@@ -307,18 +316,21 @@ def _yes(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def _open_pdf(pdf: bytes, *, strict: bool = True) -> PdfFileReader:
+def _open_pdf(pdf: bytes, *, strict: bool = True) -> tuple[PdfFileReader, list[EmbeddedPdfSignature]]:
+    """The parsed PDF and its signatures; signing reads strictly, so that what it appends is sound."""
     # A PDF's header may follow some junk, but within its first kilobyte (ISO 32000-1, 7.5.2 note).
     if b"%PDF-" not in pdf[:1024]:
         raise InvalidInput(Code.SIGNING_NOT_A_PDF, "the file is not a PDF (no %PDF- header)")
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=strict)
-        reader.root  # noqa: B018 -- reads the catalogue: fails now on a broken file
-    except (PdfError, ValueError, KeyError, TypeError) as exc:
+        if reader.encrypted:
+            raise InvalidInput(Code.SIGNING_NOT_A_PDF, "the PDF is encrypted; sign it before encrypting")
+        # Reads the catalogue and the signature fields now, so that a broken file fails here.
+        signatures = list(reader.embedded_signatures)
+    # Hostile bytes break a parser in many ways; each means "not a PDF we can read".
+    except (PdfError, ValueError, LookupError, TypeError, AttributeError, RecursionError) as exc:
         raise InvalidInput(Code.SIGNING_NOT_A_PDF, f"the file is not a readable PDF: {exc}") from exc
-    if reader.encrypted:
-        raise InvalidInput(Code.SIGNING_NOT_A_PDF, "the PDF is encrypted; sign the file before encrypting")
-    return reader
+    return reader, signatures
 
 
 def _pkcs12_signer(credentials: Pkcs12File) -> SimpleSigner:
@@ -340,7 +352,7 @@ def _pkcs12_signer(credentials: Pkcs12File) -> SimpleSigner:
 
 
 def _sign_with_token(
-    pdf: bytes,
+    reader: PdfFileReader,
     key: TokenKey,
     metadata: PdfSignatureMetadata,
     trust_roots: Sequence[x509.Certificate],
@@ -375,7 +387,7 @@ def _sign_with_token(
                 f"the signing token has no key and certificate labelled {key.key_label!r}",
             ) from exc
         asyncio.run(_check_certificate(signer, trust_roots, moment))
-        return _sign(pdf, signer, metadata)
+        return _sign(reader, signer, metadata)
     finally:
         session.close()
 
@@ -422,9 +434,9 @@ async def _check_certificate(
         ) from exc
 
 
-def _sign(pdf: bytes, signer: Signer, metadata: PdfSignatureMetadata) -> bytes:
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    output = PdfSigner(metadata, signer).sign_pdf(writer)
+def _sign(reader: PdfFileReader, signer: Signer, metadata: PdfSignatureMetadata) -> bytes:
+    # Incremental: the new revision is appended, the bytes earlier signers signed stay as they are.
+    output = PdfSigner(metadata, signer).sign_pdf(IncrementalPdfFileWriter.from_reader(reader))
     data: bytes = output.getvalue()
     return data
 
@@ -458,6 +470,7 @@ async def _check_signature(
             intact=False,
             modified=True,
             changes="unknown",
+            valid=False,
             problem=f"the signature cannot be checked: {type(exc).__name__}: {exc}",
         )
     level = status.modification_level
@@ -466,14 +479,16 @@ async def _check_signature(
         and level in ALLOWED_LATER_CHANGES
         and status.docmdp_ok is not False
     )
+    trusted, intact = bool(status.trusted), bool(status.intact and status.valid)
     return SignatureCheck(
         field_name=field_name,
         signer=signer,
         signed_at=status.signer_reported_dt,
-        trusted=bool(status.trusted),
-        intact=bool(status.intact and status.valid),
+        trusted=trusted,
+        intact=intact,
         modified=modified,
         changes=level.name.lower() if level is not None else "unknown",
+        valid=intact and trusted and not modified,
     )
 
 

@@ -364,6 +364,13 @@ def test_a_file_that_is_not_a_pdf_is_refused(data: bytes, signers: Signers) -> N
     assert refusal(lambda: verify_pdf(data, signers.roots)) == Code.SIGNING_NOT_A_PDF
 
 
+def test_an_encrypted_pdf_is_refused(minutes: bytes, signers: Signers) -> None:
+    document = pymupdf.open(stream=minutes, filetype="pdf")
+    encrypted = document.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="chu-toa", user_pw="")
+    document.close()
+    assert refusal(lambda: sign_as(signers.chair, signers.roots, encrypted)) == Code.SIGNING_NOT_A_PDF
+
+
 def test_the_password_is_not_in_the_credentials_repr(signers: Signers) -> None:
     assert PASSWORD not in repr(signers.chair)
 
@@ -652,6 +659,9 @@ def test_cli_verify_passes_a_good_file_with_the_configured_roots(
     assert result.returncode == 0, result.stdout + result.stderr
     assert SECRETARY[1] in result.stdout and CHAIR[1] in result.stdout
     assert result.stdout.count("verdict: valid") == 2
+    assert (
+        "changed after this signature: no (only later signatures or form fields were added)" in result.stdout
+    )
     assert "All signatures are valid." in result.stdout
 
 
