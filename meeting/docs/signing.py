@@ -42,9 +42,10 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.fields import SigSeedSubFilter, enumerate_sig_fields
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
 from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import ExpiredError, NotYetValidError, PathBuildingError, ValidationError
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from pyhanko.sign.signers import Signer
-    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
     from meeting.settings import Settings
 
@@ -316,7 +316,9 @@ def _yes(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def _open_pdf(pdf: bytes, *, strict: bool = True) -> tuple[PdfFileReader, list[EmbeddedPdfSignature]]:
+def _open_pdf(
+    pdf: bytes, *, strict: bool = True
+) -> tuple[PdfFileReader, list[EmbeddedPdfSignature | _Unreadable]]:
     """The parsed PDF and its signatures; signing reads strictly, so that what it appends is sound."""
     # A PDF's header may follow some junk, but within its first kilobyte (ISO 32000-1, 7.5.2 note).
     if b"%PDF-" not in pdf[:1024]:
@@ -326,11 +328,41 @@ def _open_pdf(pdf: bytes, *, strict: bool = True) -> tuple[PdfFileReader, list[E
         if reader.encrypted:
             raise InvalidInput(Code.SIGNING_NOT_A_PDF, "the PDF is encrypted; sign it before encrypting")
         # Reads the catalogue and the signature fields now, so that a broken file fails here.
-        signatures = list(reader.embedded_signatures)
+        fields = list(enumerate_sig_fields(reader, filled_status=True))
     # Hostile bytes break a parser in many ways; each means "not a PDF we can read".
     except (PdfError, ValueError, LookupError, TypeError, AttributeError, RecursionError) as exc:
         raise InvalidInput(Code.SIGNING_NOT_A_PDF, f"the file is not a readable PDF: {exc}") from exc
-    return reader, signatures
+    return reader, _signatures(reader, fields)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Unreadable:
+    """A filled signature field whose signature cannot even be parsed."""
+
+    field_name: str
+    problem: str
+
+
+def _signatures(
+    reader: PdfFileReader, fields: Iterable[tuple[str, Any, Any]]
+) -> list[EmbeddedPdfSignature | _Unreadable]:
+    """The signatures oldest first, then those too broken to place (pyHanko's own list would fail whole).
+
+    Document time stamps (/DocTimeStamp) are left out: they sign no one's approval.
+    """
+    readable: list[EmbeddedPdfSignature] = []
+    unreadable: list[_Unreadable] = []
+    for name, _, field in fields:
+        try:
+            signature = EmbeddedPdfSignature(reader, field, name)
+            signature.signed_revision  # noqa: B018 -- reads the byte range now
+        except Exception as exc:  # hostile or damaged signature data: a finding, not a crash
+            unreadable.append(_Unreadable(str(name), f"{type(exc).__name__}: {exc}"))
+            continue
+        if signature.sig_object_type != "/DocTimeStamp":
+            readable.append(signature)
+    readable.sort(key=lambda signature: signature.signed_revision)
+    return [*readable, *unreadable]
 
 
 def _pkcs12_signer(credentials: Pkcs12File) -> SimpleSigner:
@@ -442,19 +474,35 @@ def _sign(reader: PdfFileReader, signer: Signer, metadata: PdfSignatureMetadata)
 
 
 async def _check_signatures(
-    signatures: Iterable[EmbeddedPdfSignature], trust_roots: Sequence[x509.Certificate]
+    signatures: Iterable[EmbeddedPdfSignature | _Unreadable], trust_roots: Sequence[x509.Certificate]
 ) -> list[SignatureCheck]:
     return [await _check_signature(signature, trust_roots) for signature in signatures]
 
 
+def _broken(field_name: str, signer: str, problem: str) -> SignatureCheck:
+    return SignatureCheck(
+        field_name=field_name,
+        signer=signer,
+        signed_at=None,
+        trusted=False,
+        intact=False,
+        modified=True,
+        changes="unknown",
+        valid=False,
+        problem=problem,
+    )
+
+
 async def _check_signature(
-    signature: EmbeddedPdfSignature, trust_roots: Sequence[x509.Certificate]
+    signature: EmbeddedPdfSignature | _Unreadable, trust_roots: Sequence[x509.Certificate]
 ) -> SignatureCheck:
+    if isinstance(signature, _Unreadable):
+        return _broken(signature.field_name, "unknown", f"the signature cannot be read: {signature.problem}")
     field_name = str(signature.field_name)
     try:
         signer = _common_name(signature.signer_cert)
     except (ValueError, KeyError, TypeError):
-        signer = "?"
+        signer = "unknown"
     # One context per signature: a context caches what it has validated.
     context = ValidationContext(
         trust_roots=list(trust_roots), allow_fetching=False, revocation_mode="soft-fail"
@@ -462,17 +510,7 @@ async def _check_signature(
     try:
         status = await async_validate_pdf_signature(signature, signer_validation_context=context)
     except Exception as exc:  # any failure to check a signature means a broken signature
-        return SignatureCheck(
-            field_name=field_name,
-            signer=signer,
-            signed_at=None,
-            trusted=False,
-            intact=False,
-            modified=True,
-            changes="unknown",
-            valid=False,
-            problem=f"the signature cannot be checked: {type(exc).__name__}: {exc}",
-        )
+        return _broken(field_name, signer, f"the signature cannot be checked: {type(exc).__name__}: {exc}")
     level = status.modification_level
     modified = not (
         status.coverage in (SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION)

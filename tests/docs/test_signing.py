@@ -40,6 +40,7 @@ from meeting.docs.signing import (
     SignatureReport,
     TokenKey,
     configured_trust_roots,
+    describe,
     sign_pdf,
     sign_pdf_async,
     verify_pdf,
@@ -251,6 +252,30 @@ def test_a_byte_edited_in_the_signed_range_breaks_the_signatures(
         assert all(
             s["Signature Validation"] != "Signature is Valid." for s in pdfsig(bytes(edited), tmp_path)
         )
+
+
+@pytest.mark.parametrize("where", ["structure", "signature value"])
+def test_a_byte_edited_in_the_signature_itself_breaks_it(
+    minutes: bytes, signers: Signers, where: str
+) -> None:
+    """The /Contents hex lies outside its own signed range: a change there must fail the check too.
+
+    Near its start the CMS structure no longer parses; at its end (before the zero padding) lies the RSA
+    signature value. Either way the one signature is reported, broken, and the file does not verify.
+    """
+    signed = secretary_signs(minutes, signers)
+    start = signed.index(b"/Contents <") + len(b"/Contents <")
+    used = len(signed[start : signed.index(b">", start)].rstrip(b"0"))
+    position = start + (40 if where == "structure" else used - 20)
+    edited = bytearray(signed)
+    edited[position] = ord("0") if edited[position] != ord("0") else ord("1")
+    report = verify_pdf(bytes(edited), signers.roots)
+    assert [(check.field_name, check.intact, check.valid) for check in report.signatures] == [
+        ("Thu ky", False, False)
+    ]
+    assert not report.valid
+    if where == "structure":
+        assert "problem: the signature cannot be read" in describe(report)
 
 
 def test_rewriting_the_file_after_signing_is_reported_as_modified(
