@@ -1,10 +1,10 @@
 """A local certificate authority, so the signing of the minutes can be tried without a real CA.
 
-`meeting serve --demo` calls `ensure_demo_ca(data_dir / "demo-ca", users)`: a root certificate and, for
-each (username, display name), a PKCS#12 file protected by `DEMO_SIGNING_PASSWORD`. The same functions
-build the test authorities (an expired certificate, an unknown CA). Nothing here is for production: the
-root's private key lies next to its certificate, so the demo root is trusted only when asked for
-(`signing.configured_trust_roots(settings, demo=True)`).
+`meeting serve --demo` is to call `ensure_demo_ca(data_dir / DEMO_CA_DIR, users)`: a root certificate
+and, for each (username, display name), a PKCS#12 file protected by `DEMO_SIGNING_PASSWORD`. The same
+functions build the test authorities (an expired certificate, an unknown CA). Nothing here is for
+production: the root's private key lies next to its certificate, so the demo root is trusted only when
+asked for (`signing.configured_trust_roots(settings, demo=True)`).
 
 Keys are RSA-2048, what the Vietnamese public CAs issue to signers today.
 """
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 DEMO_SIGNING_PASSWORD = "demo"
+# Under the data directory.
+DEMO_CA_DIR = "demo-ca"
 DEMO_ROOT_NAME = "Phòng họp không giấy — CA thử nghiệm"
 ORGANIZATION = "Phòng họp không giấy (demo)"
 ROOT_FILE = "root.pem"

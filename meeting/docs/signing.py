@@ -50,7 +50,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import ExpiredError, NotYetValidError, PathBuildingError, ValidationError
 
-from meeting.docs.demo_ca import ROOT_FILE
+from meeting.docs.demo_ca import DEMO_CA_DIR, ROOT_FILE
 from meeting.errors import Code, Conflict, InvalidInput, NotFound, Unavailable
 from meeting.schemas import Schema
 
@@ -64,7 +64,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("meeting.docs.signing")
 
-DEMO_CA_DIR = "demo-ca"
 CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 # A signer's certificate must allow non-repudiation: PDF signers and the Vietnamese CAs' signing
 # certificates set it; pyHanko's validator asks the same.
