@@ -1,4 +1,5 @@
-"""Command line: `meeting serve | demo | db upgrade | db revision | users create | audit verify`."""
+"""Command line: `meeting serve | demo | db upgrade | db revision | users create | audit verify |
+minutes verify`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import gc
 import getpass
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -99,6 +101,33 @@ def _verify_audit(settings: Settings) -> int:
     return outcome[0]
 
 
+def _verify_minutes(settings: Settings, args: argparse.Namespace) -> int:
+    """Check a signed PDF; print each signature's verdicts. Exit code 1 unless all signatures are valid."""
+    import logging
+
+    from meeting.docs.signing import configured_trust_roots, describe, verify_pdf
+
+    # pyHanko logs a traceback for every certificate it cannot chain; the report already says so.
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+    try:
+        roots = configured_trust_roots(settings, demo=args.demo, extra=args.trust)
+        pdf = args.file.read_bytes()
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not roots:
+        print("warning: no trust roots configured (MEETING_TRUST_ROOTS, --trust, --demo)", file=sys.stderr)
+    try:
+        report = verify_pdf(pdf, roots)
+    except DomainError as exc:
+        print(f"{args.file}: {exc.detail}")
+        return 1
+    print(f"{args.file}:")
+    print(describe(report))
+    return 0 if report.valid else 1
+
+
 def _print_banner(host: str, port: int, demo: bool) -> None:
     from meeting.demo import DEMO_PASSWORD, DEMO_USERS
 
@@ -165,6 +194,22 @@ def _parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="the tamper-evident log of votes")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check the hash chains and report the first broken entry")
+
+    minutes = commands.add_parser("minutes", help="the signed minutes and resolutions")
+    minutes_commands = minutes.add_subparsers(dest="minutes_command", required=True)
+    verify = minutes_commands.add_parser(
+        "verify", help="check a PDF's digital signatures (exit code 1 unless all are valid)"
+    )
+    verify.add_argument("file", type=Path, metavar="FILE.pdf")
+    verify.add_argument(
+        "--trust",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also trust the root certificates (PEM or DER) in DIR; may be repeated",
+    )
+    verify.add_argument("--demo", action="store_true", help="also trust the demo CA of the data directory")
     return parser
 
 
@@ -205,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             make_revision(settings, args.message)
     elif args.command == "audit":
         return _verify_audit(settings)
+    elif args.command == "minutes":
+        return _verify_minutes(settings, args)
     elif args.command == "users":
         password = args.password or getpass.getpass("password: ")
         try:

@@ -137,6 +137,16 @@ class Code(StrEnum):
     POLL_BALLOTS_UNREADABLE = "poll.ballots_unreadable"
     CONCLUSION_NOT_FOUND = "conclusion.not_found"
     CONCLUSION_STALE = "conclusion.stale"
+    # Digital signatures of the minutes and resolutions
+    SIGNING_NOT_A_PDF = "signing.not_a_pdf"
+    SIGNING_NOT_PKCS12 = "signing.not_pkcs12"
+    SIGNING_BAD_PASSWORD = "signing.bad_password"
+    SIGNING_CERTIFICATE_EXPIRED = "signing.certificate_expired"
+    SIGNING_CERTIFICATE_NOT_YET_VALID = "signing.certificate_not_yet_valid"
+    SIGNING_CERTIFICATE_UNTRUSTED = "signing.certificate_untrusted"
+    SIGNING_FIELD_TAKEN = "signing.field_taken"
+    SIGNING_TOKEN_UNAVAILABLE = "signing.token_unavailable"
+    SIGNING_KEY_NOT_FOUND = "signing.key_not_found"
 
 
 class Close(IntEnum):

@@ -42,6 +42,13 @@ class Settings:
     worker_memory_bytes: int = 1024 * 1024 * 1024
     worker_timeout_seconds: float = 60.0
     page_image_format: str = "jpeg"
+    # Digital signatures: a directory of PEM/DER root certificates signatures must chain to (e.g. the
+    # Vietnamese public CAs'), and the PKCS#11 token holding server-side signing keys (module path,
+    # token label, user PIN; keys and certificates on it are labelled with the signer's username).
+    trust_roots_dir: Path | None = None
+    pkcs11_module: Path | None = None
+    pkcs11_token: str | None = None
+    pkcs11_pin: str | None = dataclasses.field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -79,6 +86,10 @@ class Settings:
                 environ.get("MEETING_WORKER_TIMEOUT_SECONDS", defaults.worker_timeout_seconds)
             ),
             page_image_format=environ.get("MEETING_PAGE_IMAGE_FORMAT", defaults.page_image_format),
+            trust_roots_dir=_path_or_none(environ.get("MEETING_TRUST_ROOTS")),
+            pkcs11_module=_path_or_none(environ.get("MEETING_PKCS11_MODULE")),
+            pkcs11_token=environ.get("MEETING_PKCS11_TOKEN") or None,
+            pkcs11_pin=environ.get("MEETING_PKCS11_PIN") or None,
         )
 
     @property
@@ -105,6 +116,10 @@ class Settings:
         except FileExistsError:
             return path.read_text().strip()
         return key
+
+
+def _path_or_none(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 def normalize_database_url(url: str) -> str:

@@ -1,4 +1,8 @@
-"""Meeting materials: upload, safe parsing in workers, page rendering, search, watermarked downloads."""
+"""Meeting materials: upload, safe parsing in workers, page rendering, search, watermarked downloads.
+
+`meeting.docs.signing` (digital signatures) and `meeting.docs.demo_ca` are imported by their own path,
+not from here: pyHanko takes ~0.4 s to import, paid only by what signs or verifies.
+"""
 
 from meeting.docs.deps import Docs, provide_docs
 from meeting.docs.models import Document, DocumentDownload, DocumentPage, DocumentVersion
