@@ -82,6 +82,9 @@ class MeetingRead(Schema):
     status: MeetingStatus
     quorum_fraction: float
     my_role: ParticipantRole | None
+    # When it actually went live and ended; None until then.
+    opened_at: dt.datetime | None
+    closed_at: dt.datetime | None
 
     @classmethod
     def of(cls, meeting: Meeting, my_role: ParticipantRole | None) -> MeetingRead:
@@ -98,6 +101,8 @@ class MeetingRead(Schema):
             status=meeting.status,
             quorum_fraction=meeting.quorum_fraction,
             my_role=my_role,
+            opened_at=meeting.opened_at.astimezone(dt.UTC) if meeting.opened_at else None,
+            closed_at=meeting.closed_at.astimezone(dt.UTC) if meeting.closed_at else None,
         )
 
 

@@ -223,6 +223,12 @@ async def change_meeting_status(
             f"meeting {meeting.id} is {meeting.status}; it cannot become {target}",
         )
     meeting.status = target
+    # The actual times, for the minutes. Only these two transitions exist into live and ended, so each
+    # happens once; the first stamp stays even if a clock is later corrected.
+    if target == MeetingStatus.live and meeting.opened_at is None:
+        meeting.opened_at = utcnow()
+    elif target == MeetingStatus.ended and meeting.closed_at is None:
+        meeting.closed_at = utcnow()
     events: list[MeetingChanged | AgendaChanged] = [MeetingChanged(meeting=MeetingRead.of(meeting, None))]
     if target == MeetingStatus.ended:
         # An item still running when the meeting closes is finished with it.
