@@ -1,7 +1,13 @@
 """Meeting materials: upload, safe parsing in workers, page rendering, search, watermarked downloads."""
 
 from meeting.docs.deps import Docs, provide_docs
-from meeting.docs.models import Document, DocumentDownload, DocumentPage, DocumentVersion
+from meeting.docs.models import (
+    Document,
+    DocumentClassification,
+    DocumentDownload,
+    DocumentPage,
+    DocumentVersion,
+)
 from meeting.docs.plugin import DocsPlugin
 from meeting.docs.render import DocsRuntime
 from meeting.docs.schemas import DocumentProgress, DocumentRead, DocumentRenderProgress, SearchHit
@@ -13,6 +19,7 @@ __all__ = [
     "DocsPlugin",
     "DocsRuntime",
     "Document",
+    "DocumentClassification",
     "DocumentDownload",
     "DocumentPage",
     "DocumentProgress",
