@@ -101,6 +101,14 @@ async def append(session: AsyncSession, meeting_id: int, action: str, payload: d
     return AuditEntry(**row)
 
 
+async def head(session: AsyncSession, meeting_id: int) -> tuple[int, str] | None:
+    """The tip of a meeting's chain (position, hash), or None before its first entry."""
+    row = (
+        await session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.meeting_id == meeting_id))
+    ).one_or_none()
+    return (int(row[0]), str(row[1])) if row is not None else None
+
+
 async def _advance(session: AsyncSession, meeting_id: int) -> tuple[int, str] | None:
     row = (
         await session.execute(

@@ -117,6 +117,7 @@ class Code(StrEnum):
     DOCUMENT_NOT_MULTIPART = "document.not_multipart"
     DOCUMENT_MALFORMED_UPLOAD = "document.malformed_upload"
     DOCUMENT_UNKNOWN_AGENDA_ITEM = "document.unknown_agenda_item"
+    DOCUMENT_INVALID_CLASSIFICATION = "document.invalid_classification"
     SEARCH_QUERY_EMPTY = "search.query_empty"
     # Polls, ballots, conclusions
     POLL_NOT_FOUND = "poll.not_found"

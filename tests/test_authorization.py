@@ -369,6 +369,13 @@ RULES = [
     Rule("list documents", "GET", M + "/documents", _at("/documents"), PARTICIPANTS),
     Rule("upload document", "POST", M + "/documents", _at("/documents", **_pdf_files()), MANAGERS),
     Rule("get document", "GET", DOCUMENT, _document_url, PARTICIPANTS),
+    Rule(
+        "update document",
+        "PATCH",
+        DOCUMENT,
+        lambda c: _document_url(c, json={"classification": "confidential"}),
+        MANAGERS,
+    ),
     Rule("delete document", "DELETE", DOCUMENT, _delete_document, MANAGERS),
     Rule("replace document", "POST", DOCUMENT + "/versions", _new_version, MANAGERS),
     Rule(

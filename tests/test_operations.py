@@ -142,10 +142,15 @@ def test_cli_migrates_seeds_the_demo_and_creates_users(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "meeting.sqlite3") as connection:
         meetings = connection.execute("SELECT title, status FROM meetings").fetchall()
         users = {row[0] for row in connection.execute("SELECT username FROM users")}
+        classified = dict(
+            connection.execute("SELECT classification, count(*) FROM documents GROUP BY classification")
+        )
         items = connection.execute("SELECT count(*) FROM agenda_items").fetchone()[0]
     assert meetings == [("Kỳ họp thứ Mười hai, Hội đồng nhân dân huyện Thanh Trì khóa XX", "scheduled")]
     assert {"admin", "secretary", "chair", "guest", "thuky2"} | {f"delegate{i}" for i in range(1, 6)} <= users
     assert 5 <= items <= 7
+    # One paper per item; the draft budget is the confidential one.
+    assert classified == {"confidential": 1, "ordinary": items - 1}
 
 
 def _compose_command() -> list[str] | None:

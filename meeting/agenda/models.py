@@ -107,6 +107,9 @@ class Meeting(Base):
     )
     quorum_fraction: Mapped[float] = mapped_column(Float, default=0.5)
     minutes_status: Mapped[MinutesStatus] = mapped_column(_enum(MinutesStatus), default=MinutesStatus.draft)
+    # When the meeting actually went live and ended (set by the status gate); the minutes print these.
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

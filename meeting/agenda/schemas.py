@@ -84,6 +84,9 @@ class MeetingRead(Schema):
     quorum_fraction: float
     minutes_status: MinutesStatus
     my_role: ParticipantRole | None
+    # When it actually went live and ended; None until then.
+    opened_at: dt.datetime | None
+    closed_at: dt.datetime | None
 
     @classmethod
     def of(cls, meeting: Meeting, my_role: ParticipantRole | None) -> MeetingRead:
@@ -101,6 +104,8 @@ class MeetingRead(Schema):
             quorum_fraction=meeting.quorum_fraction,
             minutes_status=meeting.minutes_status,
             my_role=my_role,
+            opened_at=meeting.opened_at.astimezone(dt.UTC) if meeting.opened_at else None,
+            closed_at=meeting.closed_at.astimezone(dt.UTC) if meeting.closed_at else None,
         )
 
 

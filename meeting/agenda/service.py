@@ -280,6 +280,12 @@ async def change_meeting_status(
             f"the minutes of meeting {meeting.id} are {meeting.minutes_status}; approve them first",
         )
     meeting.status = target
+    # The actual times, for the minutes. Only these two transitions exist into live and ended, so each
+    # happens once; the first stamp stays even if a clock is later corrected.
+    if target == MeetingStatus.live and meeting.opened_at is None:
+        meeting.opened_at = utcnow()
+    elif target == MeetingStatus.ended and meeting.closed_at is None:
+        meeting.closed_at = utcnow()
     events: list[MeetingChanged | AgendaChanged] = [MeetingChanged(meeting=MeetingRead.of(meeting, None))]
     await audit.append(session, meeting.id, "meeting.status", {"status": str(target), "by": access.user.id})
     if target == MeetingStatus.ended:

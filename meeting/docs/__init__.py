@@ -5,7 +5,13 @@ not from here: pyHanko takes ~0.4 s to import, paid only by what signs or verifi
 """
 
 from meeting.docs.deps import Docs, provide_docs
-from meeting.docs.models import Document, DocumentDownload, DocumentPage, DocumentVersion
+from meeting.docs.models import (
+    Document,
+    DocumentClassification,
+    DocumentDownload,
+    DocumentPage,
+    DocumentVersion,
+)
 from meeting.docs.plugin import DocsPlugin
 from meeting.docs.render import DocsRuntime
 from meeting.docs.schemas import DocumentProgress, DocumentRead, DocumentRenderProgress, SearchHit
@@ -17,6 +23,7 @@ __all__ = [
     "DocsPlugin",
     "DocsRuntime",
     "Document",
+    "DocumentClassification",
     "DocumentDownload",
     "DocumentPage",
     "DocumentProgress",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.background_tasks import BackgroundTask
 from litestar.di import Provide
 from litestar.openapi.spec import (
@@ -16,7 +16,7 @@ from litestar.openapi.spec import (
     RequestBody,
 )
 from litestar.openapi.spec import Schema as OpenAPISchema
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import File
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -25,8 +25,9 @@ from meeting.broker import Publisher
 from meeting.db import DbSession
 from meeting.docs import service
 from meeting.docs.deps import Docs, provide_docs
+from meeting.docs.models import DocumentClassification
 from meeting.docs.render import DocsRuntime
-from meeting.docs.schemas import DocumentProgress, DocumentRead, SearchHit
+from meeting.docs.schemas import DocumentProgress, DocumentRead, DocumentUpdate, SearchHit
 from meeting.docs.text import content_disposition
 from meeting.docs.upload import Upload, receive_upload
 
@@ -46,6 +47,9 @@ class UploadOperation(Operation):
                 "file": OpenAPISchema(type=OpenAPIType.ARRAY, items=binary, description="PDF, or JPEG/PNG"),
                 "agendaItemId": OpenAPISchema(type=OpenAPIType.INTEGER),
                 "title": OpenAPISchema(type=OpenAPIType.STRING),
+                "classification": OpenAPISchema(
+                    type=OpenAPIType.STRING, enum=list(DocumentClassification), default="ordinary"
+                ),
             },
             required=["file"],
         )
@@ -91,7 +95,8 @@ class DocumentController(Controller):
         access: Access,
         docs: Docs,
     ) -> DocumentRead:
-        """Upload a PDF, or JPEG/PNG scans (several files make one document); fields agendaItemId, title."""
+        """Upload a PDF, or JPEG/PNG scans (several files make one document); fields agendaItemId, title,
+        classification (ordinary or confidential)."""
         access.require_manager()  # before reading a byte of a possibly large body
         upload = await _receive(request, docs)
         return await service.upload_document(db_session, broker, docs, access, upload)
@@ -128,6 +133,18 @@ class DocumentController(Controller):
         await service.load_document(db_session, access, document_id)
         upload = await _receive(request, docs)
         return await service.replace_document(db_session, broker, docs, access, document_id, upload)
+
+    @patch("/documents/{document_id:int}")
+    async def update_document(
+        self,
+        db_session: DbSession,
+        broker: Publisher,
+        access: Access,
+        document_id: FromPath[int],
+        data: JSONBody[DocumentUpdate],
+    ) -> DocumentRead:
+        """Rename a document or change its classification (chair, secretary)."""
+        return await service.update_document(db_session, broker, access, document_id, data)
 
     @delete("/documents/{document_id:int}", status_code=HTTP_204_NO_CONTENT)
     async def delete_document(

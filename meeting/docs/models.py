@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Enum, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meeting.db import Base, UtcDateTime, utcnow
+
+
+class DocumentClassification(enum.StrEnum):
+    """How a document is to be handled; only confidential ones carry the "Tài liệu mật" stamp."""
+
+    ordinary = "ordinary"
+    confidential = "confidential"
 
 
 class Document(Base):
@@ -19,6 +27,11 @@ class Document(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
     agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(200))
+    classification: Mapped[DocumentClassification] = mapped_column(
+        # Checked strings, as in the other domains' tables: portable and easy to migrate.
+        Enum(DocumentClassification, native_enum=False, length=20, validate_strings=True),
+        default=DocumentClassification.ordinary,
+    )
     # No foreign key: versions point at their document, and a cycle would complicate deletes.
     current_version_id: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -165,7 +165,8 @@ def _fitting(font: pymupdf.Font, text: str, width: float, size: float) -> float:
 
 
 def watermark(path: str, out_path: str, stamp: str, footer: str) -> None:
-    """Copy the PDF with `stamp` across every page and `footer` along its bottom edge, as a reader sees it."""
+    """Copy the PDF with `stamp` (if any) across every page and `footer` along its bottom edge, as a
+    reader sees it."""
     font = _font()
     with pymupdf.open(path, filetype="pdf") as document:
         # A resource name no page uses yet: insert_font would reuse an existing one (a subset "notos"
@@ -180,18 +181,19 @@ def watermark(path: str, out_path: str, stamp: str, footer: str) -> None:
             derotate = page.derotation_matrix
             size = max(10.0, min(rect.width, rect.height) / 28)
             page.insert_font(fontname=name, fontbuffer=font.buffer)
-            length = font.text_length(stamp, fontsize=size)
-            centre = pymupdf.Point(rect.width / 2, rect.height / 2)
-            page.insert_text(
-                pymupdf.Point((rect.width - length) / 2, rect.height / 2) * derotate,
-                stamp,
-                fontname=name,
-                fontsize=size,
-                rotate=page.rotation,
-                morph=(centre * derotate, pymupdf.Matrix(35)),
-                color=(0.75, 0.1, 0.1),
-                fill_opacity=0.28,
-            )
+            if stamp:
+                length = font.text_length(stamp, fontsize=size)
+                centre = pymupdf.Point(rect.width / 2, rect.height / 2)
+                page.insert_text(
+                    pymupdf.Point((rect.width - length) / 2, rect.height / 2) * derotate,
+                    stamp,
+                    fontname=name,
+                    fontsize=size,
+                    rotate=page.rotation,
+                    morph=(centre * derotate, pymupdf.Matrix(35)),
+                    color=(0.75, 0.1, 0.1),
+                    fill_opacity=0.28,
+                )
             page.insert_text(
                 pymupdf.Point(18, rect.height - 10) * derotate,
                 footer,
@@ -204,8 +206,29 @@ def watermark(path: str, out_path: str, stamp: str, footer: str) -> None:
         document.save(out_path, garbage=1, deflate=True)
 
 
-def html_to_pdf(body: str, css: str, title: str) -> bytes:
-    """Lay HTML out on A4 pages with the embedded Noto Sans family; fonts are subset to what is used."""
+# Room kept between the body and a row of columns (the signatures), and the footer's page number line.
+COLUMNS_GAP = 18.0
+PAGE_NUMBER_SIZE = 8.0
+
+
+def _columns_height(columns: list[str], css: str, archive: Any, width: float) -> float:
+    """How tall the row of columns is when each is `width` wide (laid out once, on scratch stories)."""
+    tallest = 0.0
+    for column in columns:
+        story = pymupdf.Story(html=column, user_css=css, archive=archive)
+        _, filled = story.place(pymupdf.Rect(0, 0, width, 10_000))
+        tallest = max(tallest, pymupdf.Rect(filled).y1)
+    return tallest
+
+
+def html_to_pdf(body: str, css: str, title: str, columns: list[str] | None = None) -> bytes:
+    """Lay HTML out on A4 pages with the embedded Noto Sans family; fonts are subset to what is used.
+
+    `columns` are laid out after the body side by side, in equal widths across the page and kept
+    together on one page (a signature block). MuPDF sizes table columns by their content, so a
+    two-cell table sits squeezed at the left however wide it is declared; separate stories placed
+    in the two halves of the page do not. Every page is numbered "Trang n/N" at the bottom.
+    """
     archive = pymupdf.Archive()
     user_css = pymupdf.css_for_pymupdf_font("notos", CSS=css, archive=archive, name="noto")
     story = pymupdf.Story(html=body, user_css=user_css, archive=archive)
@@ -213,20 +236,53 @@ def html_to_pdf(body: str, css: str, title: str) -> bytes:
     writer = pymupdf.DocumentWriter(buffer)
     page = pymupdf.paper_rect("a4")
     where = pymupdf.Rect(page.x0 + 56, page.y0 + 56, page.x1 - 56, page.y1 - 56)  # 2 cm margins
+    columns = columns or []
+    width = where.width / max(1, len(columns))
+    needed = _columns_height(columns, user_css, archive, width) if columns else 0.0
     more = True
     while more:
         device = writer.begin_page(page)
-        more, _ = story.place(where)
+        more, filled = story.place(where)
         story.draw(device)
+        if not more and columns:
+            top = pymupdf.Rect(filled).y1 + COLUMNS_GAP
+            if top + needed > where.y1:  # no room left under the body: the row goes on a page of its own
+                writer.end_page()
+                device = writer.begin_page(page)
+                top = where.y0
+            for index, column in enumerate(columns):
+                cell = pymupdf.Story(html=column, user_css=user_css, archive=archive)
+                x0 = where.x0 + index * width
+                cell.place(pymupdf.Rect(x0, top, x0 + width, where.y1))
+                cell.draw(device)
         writer.end_page()
     writer.close()
     doc = pymupdf.open("pdf", buffer.getvalue())
     try:
+        _number_pages(doc)
         doc.set_metadata({"title": title, "creator": "Phòng họp không giấy", "producer": "PyMuPDF"})
         doc.subset_fonts()
         return bytes(doc.tobytes(garbage=3, deflate=True))
     finally:
         doc.close()
+
+
+def _number_pages(doc: Any) -> None:
+    """ "Trang n/N" centred under the text of every page: the pages of a signed record are counted."""
+    font = _font()
+    count = doc.page_count
+    for page in doc:
+        # Our own resource name: the story's subset "notos" lacks glyphs it did not need.
+        page.insert_font(fontname="pageno", fontbuffer=font.buffer)
+        text = f"Trang {page.number + 1}/{count}"
+        length = font.text_length(text, fontsize=PAGE_NUMBER_SIZE)
+        page.insert_text(
+            pymupdf.Point((page.rect.width - length) / 2, page.rect.height - 30),
+            text,
+            fontname="pageno",
+            fontsize=PAGE_NUMBER_SIZE,
+            color=(0.35, 0.35, 0.35),
+        )
 
 
 def make_demo_pdf(title: str, paragraphs: list[str], pages: int) -> bytes:

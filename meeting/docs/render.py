@@ -84,12 +84,12 @@ class DocsRuntime:
         await self._run("images_to_pdf", [str(image) for image in images], str(out))
 
     async def watermark(self, source: Path, out: Path, stamp: str, footer: str) -> None:
-        """A copy of the PDF with a diagonal stamp and a footer on every page."""
+        """A copy of the PDF with a diagonal stamp (none if empty) and a footer on every page."""
         await self._run("watermark", str(source), str(out), stamp, footer)
 
-    async def html_to_pdf(self, body: str, css: str, title: str) -> bytes:
-        """A PDF laid out from HTML and CSS (the minutes)."""
-        pdf: bytes = await self._run("html_to_pdf", body, css, title)
+    async def html_to_pdf(self, body: str, css: str, title: str, columns: list[str] | None = None) -> bytes:
+        """A PDF laid out from HTML and CSS (the minutes), then `columns` side by side (signatures)."""
+        pdf: bytes = await self._run("html_to_pdf", body, css, title, columns)
         return pdf
 
     async def make_demo_pdf(self, title: str, paragraphs: list[str], pages: int) -> bytes:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from meeting.docs import service
-from meeting.docs.models import Document, DocumentVersion
+from meeting.docs.models import Document, DocumentClassification, DocumentVersion
 from meeting.docs.render import DocsRuntime
 from meeting.docs.upload import Incoming, Upload
 
@@ -40,6 +40,11 @@ COMMON = [
 ]
 
 
+# The draft budget is handed out as confidential until the council passes it: its downloads are stamped
+# "Tài liệu mật"; the other papers are ordinary (their downloads name the reader only).
+CONFIDENTIAL_ITEMS = frozenset({"Dự toán ngân sách huyện năm 2027"})
+
+
 async def seed_demo_documents(
     session: AsyncSession, settings: Settings, meeting: Meeting, items: list[AgendaItem], user_id: int
 ) -> int:
@@ -60,7 +65,13 @@ async def seed_demo_documents(
             incoming = Incoming(
                 path, f"{title}.pdf", "application/pdf", len(data), hashlib.sha256(data).hexdigest()
             )
-            upload = Upload(files=[incoming], fields={"agendaItemId": str(item.id), "title": title})
+            classification = (
+                DocumentClassification.confidential
+                if item.title in CONFIDENTIAL_ITEMS
+                else DocumentClassification.ordinary
+            )
+            fields = {"agendaItemId": str(item.id), "title": title, "classification": classification}
+            upload = Upload(files=[incoming], fields=fields)
             read = await service.add_document(session, runtime, meeting.id, user_id, upload)
             version = read.current_version
             rendered = await runtime.render_version(

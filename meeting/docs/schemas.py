@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from meeting.broker import Event
-from meeting.schemas import Schema
+from meeting.docs.models import DocumentClassification
+from meeting.schemas import Schema, ShortText
 
 RENDER_WIDTHS = (200, 1280, 2048)
 DEFAULT_WIDTH = 1280
@@ -36,9 +38,17 @@ class DocumentRead(Schema):
     meeting_id: int
     agenda_item_id: int | None
     title: str
+    classification: DocumentClassification
     created_at: dt.datetime
     current_version: VersionRead
     version_ids: list[int]
+
+
+class DocumentUpdate(Schema):
+    """Changes to a document's title or classification (its content changes by a new version)."""
+
+    title: Annotated[str, ShortText] | None = None
+    classification: DocumentClassification | None = None
 
 
 class DocumentProgress(Schema):
@@ -71,7 +81,7 @@ class DocumentAdded(Event, tag="document.added"):
 
 
 class DocumentChanged(Event, tag="document.changed"):
-    """A document got a new version; earlier versions stay readable."""
+    """A document got a new version (earlier ones stay readable), or a new title or classification."""
 
     document: DocumentRead
 

@@ -16,7 +16,13 @@ from meeting import audit
 from meeting.agenda.models import AgendaItem
 from meeting.db import get_in_meeting, utcnow
 from meeting.docs import text as textrules
-from meeting.docs.models import Document, DocumentDownload, DocumentPage, DocumentVersion
+from meeting.docs.models import (
+    Document,
+    DocumentClassification,
+    DocumentDownload,
+    DocumentPage,
+    DocumentVersion,
+)
 from meeting.docs.render import snap_width
 from meeting.docs.schemas import (
     DocumentAdded,
@@ -37,6 +43,7 @@ if TYPE_CHECKING:
     from meeting.agenda import MeetingAccess
     from meeting.broker import Broker, Event
     from meeting.docs.render import DocsRuntime
+    from meeting.docs.schemas import DocumentUpdate
     from meeting.docs.upload import Incoming, Upload
 
 ACCEPTED = "PDF, JPEG, PNG"
@@ -241,6 +248,7 @@ async def _read(session: AsyncSession, document: Document) -> DocumentRead:
         meeting_id=document.meeting_id,
         agenda_item_id=document.agenda_item_id,
         title=document.title,
+        classification=document.classification,
         created_at=document.created_at,
         current_version=_version_read(document, current, textless),
         version_ids=[v.id for v in versions],
@@ -283,6 +291,20 @@ def _item_id(upload: Upload) -> int | None:
     return int(raw)
 
 
+def _classification(upload: Upload) -> DocumentClassification | None:
+    """The optional form field `classification` (None when absent or empty: keep the default)."""
+    raw = upload.fields.get("classification", "").strip()
+    if not raw:
+        return None
+    try:
+        return DocumentClassification(raw)
+    except ValueError:
+        allowed = ", ".join(DocumentClassification)
+        raise InvalidInput(
+            Code.DOCUMENT_INVALID_CLASSIFICATION, f"classification must be one of {allowed}, not {raw[:20]!r}"
+        ) from None
+
+
 # ---------------------------------------------------------------------------------------------- writing
 
 
@@ -297,6 +319,7 @@ async def upload_document(
         item_id = _item_id(upload)
         await _check_item(session, meeting_id, item_id)
         title = unicodedata.normalize("NFC", upload.fields.get("title", "")).strip()[:200]
+        classification = _classification(upload) or DocumentClassification.ordinary
     except BaseException:
         upload.discard()
         raise
@@ -304,6 +327,7 @@ async def upload_document(
         meeting_id=meeting_id,
         agenda_item_id=item_id,
         title=title,
+        classification=classification,
         created_by_id=access.user.id,
         created_at=utcnow(),
     )
@@ -320,6 +344,7 @@ async def add_document(
         meeting_id=meeting_id,
         agenda_item_id=item_id,
         title=upload.fields.get("title", "")[:200],
+        classification=_classification(upload) or DocumentClassification.ordinary,
         created_by_id=user_id,
         created_at=utcnow(),
     )
@@ -342,6 +367,9 @@ async def replace_document(
         title = unicodedata.normalize("NFC", upload.fields.get("title", "")).strip()[:200]
         if title:
             document.title = title
+        classification = _classification(upload)
+        if classification is not None:
+            document.classification = classification
         number = int(
             await session.scalar(
                 select(func.max(DocumentVersion.number)).where(DocumentVersion.document_id == document.id)
@@ -354,6 +382,22 @@ async def replace_document(
     return await _store_version(
         session, runtime, upload, document, number + 1, access.user.id, DocumentChanged, broker
     )
+
+
+async def update_document(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, document_id: int, data: DocumentUpdate
+) -> DocumentRead:
+    """Rename a document or change its classification; the room is told."""
+    access.require_manager()
+    document = await load_document(session, access, document_id)
+    if data.title is not None:
+        # A blank title (spaces only) changes nothing, as at upload.
+        document.title = unicodedata.normalize("NFC", data.title).strip() or document.title
+    if data.classification is not None:
+        document.classification = data.classification
+    read = await _read(session, document)
+    await broker.commit(session, document.meeting_id, [DocumentChanged(document=read)])
+    return read
 
 
 async def delete_document(
@@ -573,7 +617,10 @@ async def download(
             zone = zoneinfo.ZoneInfo("UTC")
         when = dt.datetime.now(zone).strftime("%H:%M %d/%m/%Y")
         name = access.user.display_name
-        stamp = f"Tài liệu mật — {name} — {when}"
+        # Every copy names its reader along the bottom edge; only confidential ones say so across
+        # the page (a "mật" stamp on everything would teach readers to ignore it).
+        confidential = document.classification == DocumentClassification.confidential
+        stamp = f"Tài liệu mật — {name} — {when}" if confidential else ""
         footer = f"Bản của {name} ({access.user.username}) · tải lúc {when} · {meeting.title}"
         out = runtime.store.temporary(".pdf")
         try:

@@ -9,7 +9,7 @@ from meeting.rooms.models import (
     Visibility,
 )
 from meeting.rooms.plugin import RoomsPlugin
-from meeting.rooms.service import user_channel
+from meeting.rooms.service import Speech, speeches, user_channel
 
 __all__ = [
     "Annotation",
@@ -18,6 +18,8 @@ __all__ = [
     "RoomsPlugin",
     "SpeakerEntry",
     "SpeakerStatus",
+    "Speech",
     "Visibility",
+    "speeches",
     "user_channel",
 ]

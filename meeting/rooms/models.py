@@ -72,6 +72,8 @@ class SpeakerEntry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The agenda item active when the floor was requested: the minutes list the speakers per item.
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id", ondelete="SET NULL"))
     status: Mapped[SpeakerStatus] = mapped_column(_enum(SpeakerStatus), default=SpeakerStatus.waiting)
     position: Mapped[int] = mapped_column(Integer, default=0)
     requested_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -7,6 +7,7 @@ after the other, then commits and announces through `Broker.commit` (commit, the
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -427,15 +428,19 @@ async def _store_floor(
     floor: state.Floor,
     now: float,
     gone: str,
+    item_id: int | None = None,
 ) -> None:
-    """Write the new queue over the old rows: new requests inserted, the rest updated in place."""
+    """Write the new queue over the old rows: new requests inserted (on `item_id`), the rest updated."""
     by_user = {r.user_id: r for r in rows}
     keep: set[int] = set()
     for position, entry in enumerate(floor.waiting):
         row = by_user.get(entry.user_id)
         if row is None:
             row = SpeakerEntry(
-                meeting_id=meeting_id, user_id=entry.user_id, requested_at=_dt(entry.requested_at)
+                meeting_id=meeting_id,
+                user_id=entry.user_id,
+                item_id=item_id,
+                requested_at=_dt(entry.requested_at),
             )
             session.add(row)
         row.status, row.position = SpeakerStatus.waiting, position
@@ -452,16 +457,33 @@ async def _store_floor(
             row.ended_at = _dt(now)
 
 
+async def _active_item(session: AsyncSession, meeting_id: int) -> AgendaItem | None:
+    return await session.scalar(
+        select(AgendaItem).where(AgendaItem.meeting_id == meeting_id, AgendaItem.status == ItemStatus.active)
+    )
+
+
 async def _change_floor(
-    session: AsyncSession, broker: Broker, access: MeetingAccess, action: str, change: FloorChange
+    session: AsyncSession,
+    broker: Broker,
+    access: MeetingAccess,
+    action: str,
+    change: FloorChange,
+    *,
+    on_active_item: bool = False,
 ) -> FloorRead:
-    """Apply one speaker-queue change under the meeting's lock, store it and announce the queue."""
+    """Apply one speaker-queue change under the meeting's lock, store it and announce the queue.
+
+    With `on_active_item`, a new request is filed under the agenda item active at that moment (read
+    under the lock), which is where the minutes list what was said.
+    """
     meeting_id = access.meeting.id
     await _lock(session, meeting_id)
     rows = await _floor_rows(session, meeting_id)
     now = utcnow().timestamp()
     floor, subject = change(_floor_of(rows), access.user.id, now)
-    await _store_floor(session, meeting_id, rows, floor, now, "withdrawn")
+    item = await _active_item(session, meeting_id) if on_active_item else None
+    await _store_floor(session, meeting_id, rows, floor, now, "withdrawn", item.id if item else None)
     read = await floor_read(session, floor, now)
     await broker.commit(session, meeting_id, [FloorChanged(action=action, user_id=subject, speakers=read)])
     return read
@@ -473,7 +495,12 @@ async def request_to_speak(
     """A member of the meeting (not a guest) asks for the floor and joins the end of the queue."""
     _require_member(access, "ask for the floor")
     return await _change_floor(
-        session, broker, access, "request", lambda floor, me, now: (state.request_floor(floor, me, now), me)
+        session,
+        broker,
+        access,
+        "request",
+        lambda floor, me, now: (state.request_floor(floor, me, now), me),
+        on_active_item=True,
     )
 
 
@@ -527,6 +554,32 @@ async def reorder_speakers(
     )
 
 
+@dataclass(frozen=True)
+class Speech:
+    """One speech as the record keeps it: who, under which agenda item, from when to when."""
+
+    user_id: int
+    display_name: str
+    item_id: int | None
+    started_at: dt.datetime
+    ended_at: dt.datetime | None  # None while still speaking
+
+
+async def speeches(session: AsyncSession, meeting_id: int) -> list[Speech]:
+    """Every speech of a meeting in the order given, for the minutes; requests never granted are left out."""
+    rows = await session.execute(
+        select(SpeakerEntry, User.display_name)
+        .join(User, User.id == SpeakerEntry.user_id)
+        .where(SpeakerEntry.meeting_id == meeting_id, SpeakerEntry.started_at.is_not(None))
+        .order_by(SpeakerEntry.started_at, SpeakerEntry.id)
+    )
+    return [
+        Speech(entry.user_id, name, entry.item_id, entry.started_at, entry.ended_at)
+        for entry, name in rows.all()
+        if entry.started_at is not None  # filtered above; the check tells the type checker
+    ]
+
+
 # ------------------------------------------------------------------------------------- presence, snapshot
 
 
@@ -549,9 +602,7 @@ async def build_snapshot(
             select(Participant).where(Participant.meeting_id == meeting_id).order_by(Participant.id)
         )
     ).all()
-    active = await session.scalar(
-        select(AgendaItem).where(AgendaItem.meeting_id == meeting_id, AgendaItem.status == ItemStatus.active)
-    )
+    active = await _active_item(session, meeting_id)
     floor = await load_floor(session, meeting_id)
     return Snapshot(
         seq=seq,

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from meeting import audit
 from meeting.agenda.models import AgendaItem, Attendance, Participant, ParticipantRole
 from meeting.agenda.service import display_order, quorum_of
 from meeting.docs import titles_by_item
+from meeting.rooms import speeches
 from meeting.voting.conclusions import latest_texts
-from meeting.voting.models import Poll, PollState
+from meeting.voting.models import Poll, PollState, PollVoter
 from meeting.voting.service import result_of
 from meeting.voting.tally import MajorityRule, PollKind, PollMethod
 
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from meeting.agenda import MeetingAccess
+    from meeting.agenda.models import Meeting
     from meeting.agenda.schemas import Quorum
     from meeting.docs import DocsRuntime
     from meeting.voting.schemas import PollResult
@@ -46,19 +49,28 @@ KIND_LABELS = {
     PollKind.named: "Biểu quyết công khai",
     PollKind.secret: "Bỏ phiếu kín",
 }
-ATTENDANCE_LABELS = {
-    Attendance.in_room: "Có mặt",
-    Attendance.online: "Trực tuyến",
-    Attendance.absent: "Vắng",
-    Attendance.expected: "Chưa điểm danh",
-    Attendance.left: "Đã rời",
-}
+# The attendance sections of the minutes, in this order.
+ATTENDANCE_GROUPS = [
+    (Attendance.in_room, "Có mặt tại hội trường"),
+    (Attendance.online, "Tham dự trực tuyến"),
+    (Attendance.absent, "Vắng mặt"),
+    (Attendance.left, "Đã rời cuộc họp"),
+    (Attendance.expected, "Chưa điểm danh"),
+]
 ROLE_LABELS = {
     ParticipantRole.chair: "Chủ tọa",
     ParticipantRole.secretary: "Thư ký",
     ParticipantRole.delegate: "Đại biểu",
     ParticipantRole.guest: "Khách mời",
 }
+
+
+@dataclass
+class PollMinutes:
+    """One poll as the minutes show it: a heading and lines of detail (Markdown inline)."""
+
+    heading: str
+    details: list[str]
 
 
 @dataclass
@@ -69,8 +81,17 @@ class ItemMinutes:
     title: str
     presenter: str
     documents: list[str]
-    polls: list[str]  # one Markdown line per poll: question and result
+    speeches: list[str]  # one line per speech, in the order the floor was given
+    polls: list[PollMinutes]
     conclusion: str  # Markdown
+
+
+@dataclass
+class AttendanceGroup:
+    """Participants of one attendance state, with what the minutes say of each."""
+
+    label: str
+    people: list[str]
 
 
 @dataclass
@@ -79,16 +100,37 @@ class Minutes:
 
     title: str
     location: str
-    time: str
-    attendance: list[str]
+    opened: str  # "08:05 ngày 01/12/2026", or the planned time marked "(dự kiến)"
+    closed: str
+    attendance: list[AttendanceGroup]
+    turnout: str  # voting members present against all voting members
     quorum: str
     items: list[ItemMinutes] = field(default_factory=list)
+    other_speeches: list[str] = field(default_factory=list)  # requested while no item was active
+    closing: str = ""  # "Cuộc họp kết thúc lúc …", once it has
+    chain: str = ""  # the audit chain head, so a signed copy binds the poll record
     chair: str = ""
     secretary: str = ""
 
 
 def _local_time(value: dt.datetime, timezone: str) -> str:
     return value.astimezone(zoneinfo.ZoneInfo(timezone)).strftime("%H:%M ngày %d/%m/%Y")
+
+
+def _clock(value: dt.datetime, timezone: str) -> str:
+    return value.astimezone(zoneinfo.ZoneInfo(timezone)).strftime("%H:%M")
+
+
+def duration(started_at: dt.datetime, ended_at: dt.datetime) -> str:
+    """Speaking time as mm:ss (minutes keep counting past the hour: 75:03)."""
+    seconds = max(0, round((ended_at - started_at).total_seconds()))
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def _share(part: int, whole: int) -> str:
+    """ "4/6 đại biểu (66,67%)": the Vietnamese decimal comma, as councils print it."""
+    percent = f" ({part / whole:.2%})".replace(".", ",") if whole else ""
+    return f"{part}/{whole} đại biểu{percent}"
 
 
 def _option_labels(poll: Poll) -> list[str]:
@@ -98,35 +140,113 @@ def _option_labels(poll: Poll) -> list[str]:
     return labels
 
 
-def poll_line(poll: Poll, result: PollResult | None) -> str:
-    """One poll in words: question, kind, and its published result (or why it has none)."""
-    head = f"{KIND_LABELS[poll.kind]}: {poll.question}"
+def poll_minutes(poll: Poll, result: PollResult | None, not_voted: list[str]) -> PollMinutes:
+    """One poll in words: question, kind, rule, quorum, totals against the members, verdict, named votes.
+
+    `not_voted` names the eligible voters of a named poll who cast no ballot.
+    """
+    heading = f"{KIND_LABELS[poll.kind]}: {poll.question}"
+    rule = f"Điều kiện thông qua: {RULE_LABELS[poll.rule]}."
+    if poll.state == PollState.open:
+        return PollMinutes(heading, [rule, "Đang biểu quyết."])
     if poll.state != PollState.published or result is None:
-        return f"{head} — chưa công bố kết quả."
+        return PollMinutes(heading, [rule, "Đã kết thúc biểu quyết, chưa công bố kết quả."])
     labels = _option_labels(poll)
-    counts = "; ".join(f"{label}: {n}" for label, n in zip(labels, result.counts, strict=True))
-    turnout = f"{result.ballots}/{result.eligible} đại biểu bỏ phiếu ({result.turnout:.0%})"
-    quorum = "đủ túc số" if result.quorum_met else "không đủ túc số"
+    members = result.members
+    if result.quorum_required:
+        met = "đủ" if result.quorum_met else "không đủ"
+        quorum = f"Yêu cầu túc số: cần {result.quorum_needed} phiếu, có {result.ballots} — {met} túc số."
+    else:
+        quorum = "Không yêu cầu túc số."
+    details = [
+        rule,
+        quorum,
+        f"Số đại biểu bỏ phiếu: {_share(result.ballots, members)}; "
+        f"không bỏ phiếu: {_share(members - result.ballots, members)}.",
+        *(f"{label}: {_share(n, members)}." for label, n in zip(labels, result.counts, strict=True)),
+    ]
     if poll.method == PollMethod.motion:
         verdict = "Thông qua" if result.passed else "Không thông qua"
     elif result.chosen:
         verdict = "Kết quả: " + ", ".join(labels[i] for i in result.chosen)
     else:
         verdict = "Không có phương án đạt" + (" (hòa phiếu)" if result.tie else "")
-    rule = RULE_LABELS[poll.rule]
-    line = f"{head} — {counts}. {turnout}, {quorum}. Điều kiện: {rule}. **{verdict}.**"
-    if result.voters:
-        names = "; ".join(
-            f"{v.display_name}: {', '.join(labels[i] for i in v.choice) or 'không chọn'}"
-            for v in result.voters
-        )
-        line += f" Chi tiết: {names}."
-    return line
+    details.append(f"**{verdict}.**")
+    if result.voters is not None:
+        # Grouped by choice: each member's vote is there, and a council of fifty still reads it.
+        groups = [
+            (label, [v.display_name for v in result.voters if index in v.choice])
+            for index, label in enumerate(labels)
+        ]
+        groups.append(("Không chọn phương án nào", [v.display_name for v in result.voters if not v.choice]))
+        groups.append(("Có mặt, không bỏ phiếu", not_voted))
+        named = [f"{label} ({len(names)}): {', '.join(names)}" for label, names in groups if names]
+        absent = members - result.eligible
+        if absent > 0:
+            named.append(f"Vắng mặt khi biểu quyết: {absent} đại biểu")
+        details.append("Biểu quyết của từng đại biểu — " + "; ".join(named) + ".")
+    return PollMinutes(heading, details)
 
 
 def _quorum_text(quorum: Quorum) -> str:
     state = "đủ túc số" if quorum.met else "không đủ túc số"
     return f"Có mặt {quorum.present}/{quorum.voting_members} đại biểu — {state} (cần {quorum.required})."
+
+
+def _person(participant: Participant) -> str:
+    return f"{participant.user.display_name} ({ROLE_LABELS[participant.role]})"
+
+
+def _attendance(participants: list[Participant], timezone: str) -> tuple[list[AttendanceGroup], str]:
+    """Everyone by attendance state, and the voting members present against all of them."""
+    groups: list[AttendanceGroup] = []
+    for state, label in ATTENDANCE_GROUPS:
+        people = []
+        for p in participants:
+            if p.attendance != state:
+                continue
+            line = _person(p)
+            if state == Attendance.absent:
+                line += f" — lý do: {p.absence_reason}" if p.absence_reason else " — không có lý do"
+            elif state == Attendance.left and p.attendance_at is not None:
+                line += f" — rời lúc {_clock(p.attendance_at, timezone)}"
+            people.append(line)
+        if people:
+            groups.append(AttendanceGroup(f"{label} ({len(people)})", people))
+    members = [p for p in participants if p.voting]
+    count = {state: sum(1 for p in members if p.attendance == state) for state in Attendance}
+    present = count[Attendance.in_room] + count[Attendance.online]
+    parts = [
+        f"Có mặt {present}/{len(members)} đại biểu (tại hội trường {count[Attendance.in_room]}, "
+        f"trực tuyến {count[Attendance.online]})"
+    ]
+    for state, words in (
+        (Attendance.absent, "vắng"),
+        (Attendance.left, "đã rời cuộc họp"),
+        (Attendance.expected, "chưa điểm danh"),
+    ):
+        if count[state]:
+            parts.append(f"{words} {count[state]}/{len(members)}")
+    return groups, "; ".join(parts) + "."
+
+
+def _times(meeting: Meeting) -> tuple[str, str]:
+    """The actual opening and closing times; the planned ones, marked, for what has not happened."""
+    zone = meeting.timezone
+    planned_end = f"{_local_time(meeting.ends_at, zone)} (dự kiến)"
+    if meeting.opened_at is None:
+        return f"{_local_time(meeting.starts_at, zone)} (dự kiến)", planned_end
+    opened = _local_time(meeting.opened_at, zone)
+    if meeting.closed_at is None:
+        return opened, f"chưa kết thúc — {planned_end}"
+    return opened, _local_time(meeting.closed_at, zone)
+
+
+def _chain_line(head: tuple[int, str] | None) -> str:
+    if head is None:
+        return "Mã kiểm chứng: chưa có (cuộc họp chưa có nhật ký biểu quyết)."
+    seq, digest = head
+    return f"Mã kiểm chứng (nhật ký biểu quyết, mục {seq}): {digest}"
 
 
 async def gather(session: AsyncSession, access: MeetingAccess) -> Minutes:
@@ -147,20 +267,51 @@ async def gather(session: AsyncSession, access: MeetingAccess) -> Minutes:
     )
     conclusions = await latest_texts(session, meeting.id)
     documents = await titles_by_item(session, meeting.id)
+    roles = {p.user_id: p.role for p in participants}
+    spoken: dict[int | None, list[str]] = {}
+    for speech in await speeches(session, meeting.id):
+        role = roles.get(speech.user_id)
+        who = speech.display_name + (f" ({ROLE_LABELS[role]})" if role else "")
+        took = (
+            f"thời lượng {duration(speech.started_at, speech.ended_at)}"
+            if speech.ended_at is not None
+            else "đang phát biểu"
+        )
+        line = f"{who} — từ {_clock(speech.started_at, meeting.timezone)}, {took}"
+        spoken.setdefault(speech.item_id, []).append(line)
+    by_name = {p.id: p.user.display_name for p in participants}
+
+    async def not_voted(poll: Poll, result: PollResult | None) -> list[str]:
+        if poll.kind != PollKind.named or result is None or result.voters is None:
+            return []
+        voted = {v.participant_id for v in result.voters}
+        eligible = await session.scalars(
+            select(PollVoter.participant_id)
+            .where(PollVoter.poll_id == poll.id)
+            .order_by(PollVoter.participant_id)
+        )
+        return [by_name.get(pid, f"#{pid}") for pid in eligible if pid not in voted]
 
     def first(role: ParticipantRole) -> str:
         return next((p.user.display_name for p in participants if p.role == role), "")
 
+    opened, closed = _times(meeting)
+    groups, turnout = _attendance(participants, meeting.timezone)
     minutes = Minutes(
         title=meeting.title,
         location=meeting.location,
-        time=" — ".join(_local_time(t, meeting.timezone) for t in (meeting.starts_at, meeting.ends_at)),
-        attendance=[
-            f"{p.user.display_name} ({ROLE_LABELS[p.role]}): {ATTENDANCE_LABELS[p.attendance]}"
-            + (f" — {p.absence_reason}" if p.absence_reason else "")
-            for p in participants
-        ],
+        opened=opened,
+        closed=closed,
+        attendance=groups,
+        turnout=turnout,
         quorum=_quorum_text(quorum_of(meeting, participants)),
+        other_speeches=spoken.get(None, []),
+        closing=(
+            f"Cuộc họp kết thúc lúc {_local_time(meeting.closed_at, meeting.timezone)}."
+            if meeting.closed_at is not None
+            else ""
+        ),
+        chain=_chain_line(await audit.head(session, meeting.id)),
         chair=first(ParticipantRole.chair),
         secretary=first(ParticipantRole.secretary),
     )
@@ -175,13 +326,19 @@ async def gather(session: AsyncSession, access: MeetingAccess) -> Minutes:
             children[item.parent_id] = children.get(item.parent_id, 0) + 1
             numbers[item.id] = f"{numbers[item.parent_id]}.{children[item.parent_id]}"
         conclusion = conclusions.get(item.id)
+        item_polls = []
+        for poll in polls:
+            if poll.item_id == item.id:
+                result = result_of(poll)
+                item_polls.append(poll_minutes(poll, result, await not_voted(poll, result)))
         minutes.items.append(
             ItemMinutes(
                 number=numbers[item.id],
                 title=item.title,
                 presenter=item.presenter,
                 documents=documents.get(item.id, []),
-                polls=[poll_line(p, result_of(p)) for p in polls if p.item_id == item.id],
+                speeches=spoken.get(item.id, []),
+                polls=item_polls,
                 conclusion=conclusion.text if conclusion else "",
             )
         )
@@ -195,28 +352,35 @@ def to_markdown(minutes: Minutes) -> str:
         f"## {minutes.title}",
         "",
         f"- **Địa điểm:** {minutes.location or '—'}",
-        f"- **Thời gian:** {minutes.time}",
+        f"- **Bắt đầu:** {minutes.opened}",
+        f"- **Kết thúc:** {minutes.closed}",
         "",
         "## Thành phần tham dự",
-        "",
-        *[f"- {line}" for line in minutes.attendance],
-        "",
-        f"**Túc số:** {minutes.quorum}",
-        "",
-        "## Nội dung",
     ]
+    for group in minutes.attendance:
+        lines += ["", f"**{group.label}:**", "", *[f"- {person}" for person in group.people]]
+    lines += ["", f"**Đại biểu:** {minutes.turnout}", "", f"**Túc số:** {minutes.quorum}", "", "## Nội dung"]
     for item in minutes.items:
         lines += ["", f"### {item.number}. {item.title}"]
         if item.presenter:
             lines.append(f"*Trình bày: {item.presenter}*")
         if item.documents:
             lines += ["", "**Tài liệu:**", *[f"- {title}" for title in item.documents]]
+        if item.speeches:
+            lines += ["", "**Ý kiến thảo luận:**", "", *[f"{n}. {s}" for n, s in enumerate(item.speeches, 1)]]
         if item.polls:
-            lines += ["", "**Biểu quyết:**", *[f"- {line}" for line in item.polls]]
+            lines += ["", "**Biểu quyết:**"]
+            for poll in item.polls:
+                lines += ["", f"- {poll.heading}", *[f"  - {detail}" for detail in poll.details]]
         lines += ["", "**Kết luận:**", "", item.conclusion or "_Chưa có kết luận._"]
+    if minutes.other_speeches:
+        lines += ["", "### Ý kiến ngoài các nội dung", ""]
+        lines += [f"{n}. {s}" for n, s in enumerate(minutes.other_speeches, 1)]
+    lines += ["", "---", ""]
+    if minutes.closing:
+        lines += [minutes.closing, ""]
     lines += [
-        "",
-        "---",
+        minutes.chain,
         "",
         f"| THƯ KÝ | CHỦ TỌA |\n|---|---|\n| {minutes.secretary} | {minutes.chair} |",
         "",
@@ -257,18 +421,23 @@ def markdown_html(text: str) -> str:
 
 
 def to_html(minutes: Minutes) -> str:
-    """The minutes as the HTML the PDF is laid out from."""
+    """The minutes' body as the HTML the PDF is laid out from (the signatures are `signature_columns`)."""
     e = html.escape
     parts = [
-        "<p class='nation'><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br/>Độc lập - Tự do - Hạnh phúc</p>",
+        "<p class='nation'><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b></p>",
+        "<p class='motto'><b>Độc lập - Tự do - Hạnh phúc</b></p>",
+        "<p class='rule'>―――――――――――――――</p>",
         "<h1>BIÊN BẢN CUỘC HỌP</h1>",
         f"<h2>{e(minutes.title)}</h2>",
-        f"<p><b>Địa điểm:</b> {e(minutes.location or '—')}<br/><b>Thời gian:</b> {e(minutes.time)}</p>",
+        f"<p><b>Địa điểm:</b> {e(minutes.location or '—')}<br/>"
+        f"<b>Bắt đầu:</b> {e(minutes.opened)}<br/><b>Kết thúc:</b> {e(minutes.closed)}</p>",
         "<h3>Thành phần tham dự</h3>",
-        "<ul>" + "".join(f"<li>{e(line)}</li>" for line in minutes.attendance) + "</ul>",
-        f"<p><b>Túc số:</b> {e(minutes.quorum)}</p>",
-        "<h3>Nội dung</h3>",
     ]
+    for group in minutes.attendance:
+        parts.append(f"<p class='group'><b>{e(group.label)}:</b></p>")
+        parts.append("<ul>" + "".join(f"<li>{e(person)}</li>" for person in group.people) + "</ul>")
+    parts.append(f"<p><b>Đại biểu:</b> {e(minutes.turnout)}<br/><b>Túc số:</b> {e(minutes.quorum)}</p>")
+    parts.append("<h3>Nội dung</h3>")
     for item in minutes.items:
         parts.append(f"<h4>{e(item.number)}. {e(item.title)}</h4>")
         if item.presenter:
@@ -277,32 +446,54 @@ def to_html(minutes: Minutes) -> str:
             parts.append(
                 "<p><b>Tài liệu:</b></p><ul>" + "".join(f"<li>{e(t)}</li>" for t in item.documents) + "</ul>"
             )
-        if item.polls:
+        if item.speeches:
             parts.append(
-                "<p><b>Biểu quyết:</b></p><ul>"
-                + "".join(f"<li>{_inline(p)}</li>" for p in item.polls)
-                + "</ul>"
+                "<p><b>Ý kiến thảo luận:</b></p><ol>"
+                + "".join(f"<li>{e(s)}</li>" for s in item.speeches)
+                + "</ol>"
             )
+        if item.polls:
+            parts.append("<p><b>Biểu quyết:</b></p>")
+            for poll in item.polls:
+                parts.append(f"<p class='poll'><b>{e(poll.heading)}</b></p>")
+                parts.append("<ul>" + "".join(f"<li>{_inline(d)}</li>" for d in poll.details) + "</ul>")
         parts.append("<p><b>Kết luận:</b></p>")
         parts.append(markdown_html(item.conclusion) if item.conclusion else "<p><i>Chưa có kết luận.</i></p>")
-    parts.append(
-        "<table class='sign'><tr><td><b>THƯ KÝ</b><br/><i>(Ký, ghi rõ họ tên)</i><br/><br/><br/><br/>"
-        f"{e(minutes.secretary)}</td><td><b>CHỦ TỌA</b><br/><i>(Ký, ghi rõ họ tên)</i><br/><br/><br/><br/>"
-        f"{e(minutes.chair)}</td></tr></table>"
-    )
+    if minutes.other_speeches:
+        parts.append("<h4>Ý kiến ngoài các nội dung</h4>")
+        parts.append("<ol>" + "".join(f"<li>{e(s)}</li>" for s in minutes.other_speeches) + "</ol>")
+    if minutes.closing:
+        parts.append(f"<p class='closing'>{e(minutes.closing)}</p>")
+    parts.append(f"<p class='chain'>{e(minutes.chain)}</p>")
     return "\n".join(parts)
+
+
+def signature_columns(minutes: Minutes) -> list[str]:
+    """THƯ KÝ and CHỦ TỌA, each a centred column: title, a hint, room for the signature, the name."""
+    return [
+        f"<p class='sign'><b>{title}</b></p><p class='sign'><i>(Ký, ghi rõ họ tên)</i></p>"
+        f"<p class='sign name'><b>{html.escape(name) or '&nbsp;'}</b></p>"
+        for title, name in (("THƯ KÝ", minutes.secretary), ("CHỦ TỌA", minutes.chair))
+    ]
 
 
 CSS = """
 * { font-family: noto; }
 body { font-size: 11pt; line-height: 1.35; }
-h1 { font-size: 16pt; text-align: center; margin: 6pt 0; }
-h2 { font-size: 13pt; text-align: center; margin: 0 0 10pt 0; }
-h3 { font-size: 12pt; margin: 10pt 0 4pt 0; }
-h4 { font-size: 11pt; margin: 8pt 0 2pt 0; }
-p.nation { text-align: center; }
-table.sign { width: 100%; margin-top: 24pt; }
-table.sign td { width: 50%; text-align: center; vertical-align: top; }
+h1 { font-size: 16pt; text-align: center; margin: 14pt 0 4pt 0; }
+h2 { font-size: 13pt; text-align: center; margin: 0 0 12pt 0; }
+h3 { font-size: 12pt; margin: 12pt 0 4pt 0; }
+h4 { font-size: 11pt; margin: 10pt 0 2pt 0; }
+p { margin: 3pt 0; }
+ul, ol { margin: 0 0 4pt 0; }
+p.nation, p.motto, p.rule { text-align: center; margin: 0; }
+p.nation { font-size: 12pt; }
+p.rule { font-size: 8pt; line-height: 1; }
+p.group, p.poll { margin: 4pt 0 0 0; }
+p.closing { margin-top: 10pt; }
+p.chain { font-size: 9pt; color: #444; margin-top: 8pt; }
+p.sign { text-align: center; margin: 0; }
+p.name { margin-top: 64pt; }
 """
 
 
@@ -314,4 +505,6 @@ async def minutes_markdown(session: AsyncSession, access: MeetingAccess) -> str:
 async def minutes_pdf(session: AsyncSession, access: MeetingAccess, docs: DocsRuntime) -> bytes:
     """The minutes as a PDF, laid out by PyMuPDF in a document worker process (never in the server)."""
     minutes = await gather(session, access)
-    return await docs.html_to_pdf(to_html(minutes), CSS, f"Biên bản — {minutes.title}")
+    return await docs.html_to_pdf(
+        to_html(minutes), CSS, f"Biên bản — {minutes.title}", columns=signature_columns(minutes)
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
 
+from meeting.agenda import service as agenda_service
 from meeting.agenda.models import MEETING_TRANSITIONS, Meeting, MeetingStatus
 from meeting.broker import RoomEvent
 from meeting.users.models import GlobalRole
@@ -166,6 +168,27 @@ async def test_meeting_transitions_follow_the_lifecycle(council: Council, source
             assert response.status_code == 409, (source, target, response.text)
             assert f"cannot become {target}" in response.json()["detail"]
             assert (await api.ok("GET", url, "secretary"))["status"] == source
+
+
+async def test_going_live_and_ending_record_the_actual_times(
+    council: Council, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = council.api
+    now = [dt.datetime(2026, 12, 1, 1, 5, tzinfo=dt.UTC)]
+    monkeypatch.setattr(agenda_service, "utcnow", lambda: now[0])
+    await _drive_to(api, council.url, MeetingStatus.scheduled)
+    scheduled = await api.ok("GET", council.url, "delegate1")
+    assert (scheduled["openedAt"], scheduled["closedAt"]) == (None, None)
+    live = await api.ok("POST", f"{council.url}/status", "secretary", json={"status": "live"})
+    assert (live["openedAt"], live["closedAt"]) == ("2026-12-01T01:05:00Z", None)
+    now[0] = dt.datetime(2026, 12, 1, 4, 42, 30, tzinfo=dt.UTC)
+    ended = await api.ok("POST", f"{council.url}/status", "secretary", json={"status": "ended"})
+    assert (ended["openedAt"], ended["closedAt"]) == ("2026-12-01T01:05:00Z", "2026-12-01T04:42:30Z")
+    now[0] = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
+    archived = await api.ok("POST", f"{council.url}/status", "secretary", json={"status": "archived"})
+    assert (archived["openedAt"], archived["closedAt"]) == (ended["openedAt"], ended["closedAt"])
+    listed = await api.ok("GET", "/api/meetings", "delegate1")
+    assert [(m["openedAt"], m["closedAt"]) for m in listed] == [(ended["openedAt"], ended["closedAt"])]
 
 
 async def test_archived_meetings_cannot_be_edited(council: Council) -> None:

@@ -135,6 +135,13 @@ def test_secretary_creates_meeting_adds_three_items_and_reorders_them_by_drag(
     expect(page.locator(".page-grid img")).to_have_count(2)
     expect(page.locator(".doc-list li")).to_have_count(1)
 
+    # Ordinary by default; one tap marks it confidential (its downloads are stamped "Tài liệu mật").
+    expect(page.locator(".doc-list .badge.confidential")).to_have_count(0)
+    page.get_by_role("button", name="Đánh dấu mật").click()
+    expect(page.locator(".doc-list .badge.confidential")).to_have_text("Mật")
+    expect(page.get_by_role("button", name="Bỏ đánh dấu mật")).to_be_visible()
+    screenshot(page, "06b-documents-confidential")
+
 
 def test_secretary_takes_roll_call_and_sees_quorum(new_context: Callable[[], BrowserContext]) -> None:
     page = new_context().new_page()

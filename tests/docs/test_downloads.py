@@ -28,23 +28,76 @@ async def document(council: Council) -> dict[str, object]:
     return dict(response.json())
 
 
-async def test_participant_gets_every_page_stamped_with_their_name_and_the_meeting(
+async def _downloaded_text(council: Council, document_id: object, as_: str = "delegate1") -> list[str]:
+    response = await council.api.call("GET", f"{council.url}/documents/{document_id}/download", as_)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    with pymupdf.open(stream=response.content, filetype="pdf") as pdf:
+        return [page.get_text() for page in pdf]
+
+
+async def test_participant_gets_every_page_of_an_ordinary_document_with_their_name_but_no_secret_stamp(
     council: Council, document: dict[str, object], db: AsyncSession
 ) -> None:
-    response = await council.api.call(
-        "GET", f"{council.url}/documents/{document['id']}/download", "delegate1"
-    )
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "application/pdf"
-    pdf = pymupdf.open(stream=response.content, filetype="pdf")
-    assert pdf.page_count == 3
-    for page in pdf:
-        words = page.get_text()
-        assert "Tài liệu mật" in words
-        assert "Delegate1" in words  # the display name
+    assert document["classification"] == "ordinary"
+    pages = await _downloaded_text(council, document["id"])
+    assert len(pages) == 3
+    for words in pages:
+        assert "Tài liệu mật" not in words
+        assert "Bản của Delegate1 (delegate1) · tải lúc" in words  # who, when: every copy is traceable
         assert "HĐND huyện" in words  # the meeting title, with Vietnamese letters intact
     rows = list(await db.scalars(select(DocumentDownload)))
     assert [(r.user_id, r.kind) for r in rows] == [(council.api.ids["delegate1"], "watermarked")]
+
+
+async def test_confidential_document_is_stamped_secret_on_every_page(council: Council) -> None:
+    response = await upload(council, make_pdf(pages=2), classification="confidential")
+    assert response.status_code == 201, response.text
+    assert response.json()["classification"] == "confidential"
+    pages = await _downloaded_text(council, response.json()["id"], "guest")
+    assert len(pages) == 2
+    for words in pages:
+        assert "Tài liệu mật — Guest —" in words
+        assert "Bản của Guest (guest)" in words
+
+
+async def test_chair_or_secretary_changes_the_classification_and_the_next_download_follows(
+    council: Council, document: dict[str, object]
+) -> None:
+    url = f"{council.url}/documents/{document['id']}"
+    denied = await council.api.call("PATCH", url, "delegate1", json={"classification": "confidential"})
+    assert denied.status_code == 403
+    changed = await council.api.ok("PATCH", url, "chair", json={"classification": "confidential"})
+    assert (changed["classification"], changed["title"]) == ("confidential", document["title"])
+    assert all("Tài liệu mật" in words for words in await _downloaded_text(council, document["id"]))
+    renamed = await council.api.ok(
+        "PATCH", url, "secretary", json={"classification": "ordinary", "title": "Nghị quyết số 12 (sửa)"}
+    )
+    assert (renamed["classification"], renamed["title"]) == ("ordinary", "Nghị quyết số 12 (sửa)")
+    assert (await council.api.ok("GET", url, "guest"))["classification"] == "ordinary"
+    assert not any("Tài liệu mật" in words for words in await _downloaded_text(council, document["id"]))
+
+
+async def test_unknown_classification_is_refused_with_the_error_body(
+    council: Council, document: dict[str, object]
+) -> None:
+    # The upload form is read by the service: a rule broken, 422 and its own code; nothing stored.
+    refused = await upload(council, make_pdf(pages=1), classification="top-secret")
+    assert refused.status_code == 422
+    assert refused.json() == {
+        "status": 422,
+        "code": "document.invalid_classification",
+        "detail": "classification must be one of ordinary, confidential, not 'top-secret'",
+    }
+    listed = await council.api.ok("GET", f"{council.url}/documents", "secretary")
+    assert [d["id"] for d in listed] == [document["id"]]
+    # A JSON body is checked by its schema, as on every JSON endpoint: 400 request.invalid.
+    url = f"{council.url}/documents/{document['id']}"
+    bad = await council.api.call("PATCH", url, "secretary", json={"classification": "mật"})
+    assert bad.status_code == 400
+    assert (bad.json()["status"], bad.json()["code"]) == (400, "request.invalid")
+    assert "classification" in str(bad.json()["errors"])
+    assert (await council.api.ok("GET", url, "secretary"))["classification"] == "ordinary"
 
 
 async def test_file_name_is_sent_per_rfc_6266(council: Council, document: dict[str, object]) -> None:
@@ -116,7 +169,9 @@ def displayed_line(page: pymupdf.Page, words: str) -> tuple[pymupdf.Point, pymup
 
 
 async def test_stamp_is_upright_and_on_the_page_whatever_its_rotation_and_boxes(council: Council) -> None:
-    response = await upload(council, [("Trang xoay.pdf", rotated_pdf(), "application/pdf")])
+    response = await upload(
+        council, [("Trang xoay.pdf", rotated_pdf(), "application/pdf")], classification="confidential"
+    )
     assert response.status_code == 201, response.text
     downloaded = await council.api.call(
         "GET", f"{council.url}/documents/{response.json()['id']}/download", "delegate1"

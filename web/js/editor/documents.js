@@ -24,6 +24,13 @@ export function documentsTab({ meeting, body }) {
   });
   const title = h("input", { name: "docTitle", maxlength: 200 });
   const item = h("select", { name: "docItem" });
+  // Only confidential documents are stamped "Tài liệu mật" when downloaded; ordinary is the default.
+  const classification = h(
+    "select",
+    { name: "docClassification" },
+    h("option", { value: "ordinary", i18n: "documents.classification.ordinary" }),
+    h("option", { value: "confidential", i18n: "documents.classification.confidential" })
+  );
   const bar = h("div.upload-bar", h("span"));
   const status = h("p.upload-status", { role: "status" });
   const send = h("button.primary", { type: "submit", i18n: "documents.upload" });
@@ -39,6 +46,7 @@ export function documentsTab({ meeting, body }) {
         for (const f of file.files) data.append("file", f, f.name);
         if (item.value) data.append("agendaItemId", item.value);
         if (title.value.trim()) data.append("title", title.value.trim());
+        data.append("classification", classification.value);
         progress.hidden = false;
         progress.className = "upload-progress";
         setBar(0, t("documents.uploading", { pct: 0 }));
@@ -47,6 +55,7 @@ export function documentsTab({ meeting, body }) {
             const doc = await upload(`/api/meetings/${meeting.id}/documents`, data, (f) => setBar(f, t("documents.uploading", { pct: Math.round(f * 100) })));
             file.value = "";
             title.value = "";
+            classification.value = "ordinary";
             chosen.textContent = t("documents.noFile");
             setBar(0, t("documents.rendering", { done: doc.currentVersion.renderedPages, total: doc.currentVersion.pageCount }));
             await load();
@@ -60,7 +69,7 @@ export function documentsTab({ meeting, body }) {
       },
     },
     h("h3", { i18n: "documents.uploadTitle" }),
-    h("div.upload-row", h("div.field", h("span.label", { i18n: "documents.file" }), picker, h("small.hint", { i18n: "documents.fileHint" })), field("documents.item", item), field("documents.title", title), send),
+    h("div.upload-row", h("div.field", h("span.label", { i18n: "documents.file" }), picker, h("small.hint", { i18n: "documents.fileHint" })), field("documents.item", item), field("documents.title", title), field("documents.classification", classification), send),
     progress
   );
 
@@ -115,21 +124,36 @@ export function documentsTab({ meeting, body }) {
           { dataset: { id: d.id } },
           h("button.doc-pick", { type: "button", onclick: () => select(d.id) },
             h("img.doc-thumb", { src: pageUrl(v, 1, 200), alt: "", loading: "lazy" }),
-            h("span.doc-meta", h("strong", d.title), h("span.muted.small", itemTitle || t("documents.noItem")),
+            h("span.doc-meta", h("strong", d.title, d.classification === "confidential" ? h("span.badge.confidential", { i18n: "documents.confidentialBadge" }) : null), h("span.muted.small", itemTitle || t("documents.noItem")),
               h("span.muted.small", { i18n: ["documents.pagesRendered", { n: v.pageCount, done: v.renderedPages }] }))),
-          manage ? replaceButton(d) : null,
+          // The actions get a row of their own: beside the title they squeezed it to a word a line.
           manage
-            ? h("button.ghost.danger", { type: "button", i18n: "common.delete", onclick: (e) => busy(e.currentTarget, async () => {
-                if (!(await confirmAction("documents.confirmDelete", { title: d.title }, "common.delete", true))) return;
-                await api("DELETE", `/api/meetings/${meeting.id}/documents/${d.id}`);
-                if (selected === d.id) selected = null;
-                toast(t("common.saved"));
-                await load();
-              }) })
+            ? h("span.doc-actions", replaceButton(d), classificationButton(d),
+                h("button.ghost.danger", { type: "button", i18n: "common.delete", onclick: (e) => busy(e.currentTarget, async () => {
+                  if (!(await confirmAction("documents.confirmDelete", { title: d.title }, "common.delete", true))) return;
+                  await api("DELETE", `/api/meetings/${meeting.id}/documents/${d.id}`);
+                  if (selected === d.id) selected = null;
+                  toast(t("common.saved"));
+                  await load();
+                }) }))
             : null
         )
       );
     }
+  }
+
+  // One tap between ordinary and confidential; the next download follows.
+  function classificationButton(d) {
+    const next = d.classification === "confidential" ? "ordinary" : "confidential";
+    return h("button.ghost", {
+      type: "button",
+      i18n: next === "confidential" ? "documents.markConfidential" : "documents.markOrdinary",
+      onclick: (e) => busy(e.currentTarget, async () => {
+        await api("PATCH", `/api/meetings/${meeting.id}/documents/${d.id}`, { classification: next });
+        toast(t("common.saved"));
+        await load();
+      }),
+    });
   }
 
   // A new version keeps the old one readable (with its annotations); the room is told.
