@@ -87,15 +87,29 @@ def _create_user(args: argparse.Namespace, password: str) -> Callable[[AsyncSess
 
 
 def _verify_audit(settings: Settings) -> int:
-    """Check every meeting's audit chain; print the first broken entry. Exit code 1 when broken."""
+    """Check every meeting's audit chain, then the stored record against it; print the first problem.
+
+    Exit code 1 when a chain is broken or a stored fact differs from what its chain records.
+    """
     from meeting.audit import describe, verify
+    from meeting.docs.storage import BlobStore
+    from meeting.voting.verify import check_record
 
     outcome: list[int] = []
 
     async def work(session: AsyncSession) -> None:
         verification = await verify(session)
-        print(describe(verification))
-        outcome.append(0 if verification.broken is None else 1)
+        if verification.broken is not None:
+            print(describe(verification))
+            outcome.append(1)
+            return
+        meetings, discrepancy = await check_record(session, BlobStore(settings.data_dir))
+        if discrepancy is not None:
+            print(discrepancy)
+            outcome.append(1)
+            return
+        print(f"{describe(verification)}; the stored record of {meetings} meeting(s) matches them")
+        outcome.append(0)
 
     asyncio.run(_in_session(settings, work))
     return outcome[0]

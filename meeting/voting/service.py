@@ -193,7 +193,8 @@ async def _check_item(session: AsyncSession, access: MeetingAccess, item_id: int
         )
 
 
-def _audit_fields(poll: Poll) -> dict[str, object]:
+def poll_facts(poll: Poll) -> dict[str, object]:
+    """What the audit chain records of a poll's question and rules (checked by meeting.voting.verify)."""
     return {
         "poll": poll.id,
         "item": poll.item_id,
@@ -237,7 +238,7 @@ async def create_poll(session: AsyncSession, access: MeetingAccess, data: PollCr
     )
     session.add(poll)
     await session.flush()
-    await audit.append(session, poll.meeting_id, "poll.create", {**_audit_fields(poll), "by": access.user.id})
+    await audit.append(session, poll.meeting_id, "poll.create", {**poll_facts(poll), "by": access.user.id})
     await session.commit()
     return await read_for(session, poll, access)
 
@@ -266,7 +267,7 @@ async def update_poll(
     if data.quorum_required is not None:
         poll.quorum_required = data.quorum_required
     await session.flush()
-    await audit.append(session, poll.meeting_id, "poll.edit", {**_audit_fields(poll), "by": access.user.id})
+    await audit.append(session, poll.meeting_id, "poll.edit", {**poll_facts(poll), "by": access.user.id})
     await session.commit()
     return await read_for(session, poll, access)
 
@@ -332,6 +333,7 @@ async def open_poll(session: AsyncSession, broker: Broker, access: MeetingAccess
             "poll": poll.id,
             "eligible": sorted(p.id for p in eligible),
             "members": len(members),
+            "quorumFraction": meeting.quorum_fraction,
             "by": access.user.id,
         },
     )

@@ -185,6 +185,7 @@ async def test_going_live_and_ending_record_the_actual_times(
     ended = await api.ok("POST", f"{council.url}/status", "secretary", json={"status": "ended"})
     assert (ended["openedAt"], ended["closedAt"]) == ("2026-12-01T01:05:00Z", "2026-12-01T04:42:30Z")
     now[0] = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
+    await approve_minutes(api, council.url)
     archived = await api.ok("POST", f"{council.url}/status", "secretary", json={"status": "archived"})
     assert (archived["openedAt"], archived["closedAt"]) == (ended["openedAt"], ended["closedAt"])
     listed = await api.ok("GET", "/api/meetings", "delegate1")
