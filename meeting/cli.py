@@ -144,12 +144,27 @@ def _verify_minutes(settings: Settings, args: argparse.Namespace) -> int:
 
 def _print_banner(host: str, port: int, demo: bool) -> None:
     from meeting.demo import DEMO_PASSWORD, DEMO_USERS
+    from meeting.docs.demo_ca import DEMO_SIGNING_PASSWORD
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"\n  Phòng họp không giấy is serving on http://{shown}:{port}\n", flush=True)
     if demo:
         names = ", ".join(username for username, *_ in DEMO_USERS)
-        print(f"  Demo logins (password '{DEMO_PASSWORD}'): {names}\n", flush=True)
+        print(f"  Demo logins (password '{DEMO_PASSWORD}'): {names}", flush=True)
+        print(
+            f"  Demo signatures: chair and secretary, certificate password '{DEMO_SIGNING_PASSWORD}'\n",
+            flush=True,
+        )
+
+
+def _enable_demo_signing(settings: Settings) -> None:
+    """Demo certificates for the chair and secretary, and server processes that trust their CA."""
+    from meeting.demo import DEMO_USERS
+    from meeting.docs.demo_ca import DEMO_CA_DIR, ensure_demo_ca
+
+    signers = [(username, name) for username, name, *_ in DEMO_USERS if username in ("chair", "secretary")]
+    ensure_demo_ca(settings.data_dir / DEMO_CA_DIR, signers)
+    os.environ["MEETING_DEMO_SIGNING"] = "1"  # read by each process's Settings.from_env
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -160,6 +175,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     upgrade(settings)
     if args.demo:
         asyncio.run(_in_session(settings, _seed_demo(settings)))
+        _enable_demo_signing(settings)
     # Generate the signing key before workers start, so they all read the same one.
     settings.resolved_secret_key()
     _print_banner(args.host, args.port, args.demo)

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from meeting import audit
 from meeting.agenda.models import AgendaItem, Meeting, MeetingStatus, Participant, ParticipantRole
+from meeting.agenda.service import chain_new_meeting
 from meeting.broker import RoomSequence
 from meeting.users.models import GlobalRole, User
 from meeting.users.security import hash_password
@@ -127,17 +129,22 @@ async def seed_demo(session: AsyncSession, settings: Settings | None = None) -> 
                 description=description,
             )
         )
-    for username, _, _, meeting_role in DEMO_USERS:
-        if meeting_role is not None:
-            session.add(
-                Participant(
-                    meeting_id=meeting.id,
-                    user_id=users[username].id,
-                    role=meeting_role,
-                    # Councils' chairs are delegates too.
-                    voting=meeting_role in (ParticipantRole.delegate, ParticipantRole.chair),
-                )
-            )
+    participants = [
+        Participant(
+            meeting_id=meeting.id,
+            user_id=users[username].id,
+            role=meeting_role,
+            # Councils' chairs are delegates too.
+            voting=meeting_role in (ParticipantRole.delegate, ParticipantRole.chair),
+        )
+        for username, _, _, meeting_role in DEMO_USERS
+        if meeting_role is not None
+    ]
+    session.add_all(participants)
+    # Chained as if made through the API, so `meeting audit verify` checks the demo's whole record.
+    secretary = users["secretary"].id
+    await chain_new_meeting(session, meeting, participants, secretary)
+    await audit.append(session, meeting.id, "meeting.status", {"status": "scheduled", "by": secretary})
     await session.commit()
     await _seed_documents(session, settings, meeting, users["secretary"].id)
     return meeting

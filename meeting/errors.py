@@ -72,6 +72,10 @@ class Code(StrEnum):
     MEETING_MINUTES_NOT_APPROVED = "meeting.minutes_not_approved"
     MINUTES_NOT_ENDED = "minutes.meeting_not_ended"
     MINUTES_INVALID_TRANSITION = "minutes.invalid_transition"
+    MINUTES_NOT_APPROVED = "minutes.not_approved"
+    MINUTES_SIGNERS_ONLY = "minutes.signers_only"
+    MINUTES_SECRETARY_SIGNS_FIRST = "minutes.secretary_signs_first"
+    MINUTES_SIGNED_MEANWHILE = "minutes.signed_meanwhile"
     # Agenda items
     AGENDA_ITEM_NOT_FOUND = "agenda_item.not_found"
     AGENDA_ITEM_NESTED_TOO_DEEP = "agenda_item.nested_too_deep"
@@ -148,6 +152,7 @@ class Code(StrEnum):
     SIGNING_FIELD_TAKEN = "signing.field_taken"
     SIGNING_TOKEN_UNAVAILABLE = "signing.token_unavailable"
     SIGNING_KEY_NOT_FOUND = "signing.key_not_found"
+    SIGNING_NO_CERTIFICATE = "signing.no_certificate"
 
 
 class Close(IntEnum):

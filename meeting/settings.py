@@ -49,6 +49,8 @@ class Settings:
     pkcs11_module: Path | None = None
     pkcs11_token: str | None = None
     pkcs11_pin: str | None = dataclasses.field(default=None, repr=False)
+    # Set by `meeting serve --demo` only: the demo CA is trusted and its demo certificates sign.
+    demo_signing: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -90,6 +92,7 @@ class Settings:
             pkcs11_module=_path_or_none(environ.get("MEETING_PKCS11_MODULE")),
             pkcs11_token=environ.get("MEETING_PKCS11_TOKEN") or None,
             pkcs11_pin=environ.get("MEETING_PKCS11_PIN") or None,
+            demo_signing=environ.get("MEETING_DEMO_SIGNING") == "1",
         )
 
     @property

@@ -8,6 +8,7 @@ added without its row, or a row outlives its route.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from litestar.routes import HTTPRoute, WebSocketRoute
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from meeting.agenda.models import Meeting
 from meeting.app import create_app
+from meeting.docs.demo_ca import DEMO_CA_DIR, DEMO_SIGNING_PASSWORD, ensure_demo_ca
 from meeting.models import metadata
 from meeting.settings import Settings
+from meeting.voting.models import MinutesCopy
 from tests.support.api import PASSWORD, upload
 from tests.support.files import make_pdf
 from tests.support.sockets import first_answer
@@ -135,6 +138,18 @@ async def _poll(council: Council, state: str, kind: str = "named") -> str:
     return url
 
 
+async def _sign_minutes(council: Council) -> Call:
+    """Approved minutes (once), then a signature with the demo certificate: the secretary's, then the
+    chair's countersignature, are the two successes."""
+    meeting = await council.api.ok("GET", council.url, "secretary")
+    if meeting["minutesStatus"] != "approved":
+        await _minutes_at("submitted", "approve")(council)
+        await council.api.ok("POST", f"{council.url}/minutes/approve", "chair")
+    return Call(
+        f"{council.url}/minutes/sign", {"json": {"source": "demo", "password": DEMO_SIGNING_PASSWORD}}
+    )
+
+
 def _minutes_at(status: str, action: str) -> Target:
     """An ended meeting whose minutes are at `status` (set directly: an approval by an earlier role is
     undone, so each role meets the same state), and the minutes action to try."""
@@ -145,6 +160,7 @@ def _minutes_at(status: str, action: str) -> Target:
         await db.execute(
             update(Meeting).where(Meeting.id == council.meeting_id).values(minutes_status=status)
         )
+        await db.execute(delete(MinutesCopy).where(MinutesCopy.meeting_id == council.meeting_id))
         await db.commit()
         return Call(f"{council.url}/minutes/{action}", {})
 
@@ -444,7 +460,16 @@ RULES = [
     Rule("submit minutes", "POST", M + "/minutes/submit", _minutes_at("draft", "submit"), MANAGERS),
     Rule("return minutes", "POST", M + "/minutes/return", _minutes_at("submitted", "return"), CHAIRS),
     Rule("approve minutes", "POST", M + "/minutes/approve", _minutes_at("submitted", "approve"), CHAIRS),
+    Rule("sign minutes", "POST", M + "/minutes/sign", _sign_minutes, frozenset({"secretary", "chair"})),
+    Rule("minutes signatures", "GET", M + "/minutes/signatures", _at("/minutes/signatures"), PARTICIPANTS),
 ]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Demo signing on, so the secretary and chair can sign with the demo certificates."""
+    ensure_demo_ca(settings.data_dir / DEMO_CA_DIR, [("secretary", "Secretary"), ("chair", "Chair")])
+    return dataclasses.replace(settings, demo_signing=True)
 
 
 def _expected(rule: Rule, role: str | None) -> int | None:

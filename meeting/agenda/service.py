@@ -176,7 +176,7 @@ def participant_facts(participant: Participant) -> dict[str, object]:
     }
 
 
-async def _chain_new_meeting(
+async def chain_new_meeting(
     session: AsyncSession, meeting: Meeting, participants: list[Participant], by: int
 ) -> None:
     """The first entries of a meeting's chain: it was made, with these participants."""
@@ -210,7 +210,7 @@ async def create_meeting(session: AsyncSession, user: User, data: MeetingCreate)
     await session.flush()
     participant = Participant(meeting_id=meeting.id, user_id=user.id, role=ParticipantRole.secretary)
     session.add_all([participant, RoomSequence(meeting_id=meeting.id, last_seq=0)])
-    await _chain_new_meeting(session, meeting, [participant], user.id)
+    await chain_new_meeting(session, meeting, [participant], user.id)
     await session.commit()
     return MeetingAccess(meeting=meeting, user=user, participant=participant)
 
@@ -346,7 +346,7 @@ async def duplicate_meeting(
         clones.append(clone_p)
         if participant.user_id == access.user.id:
             mine = clone_p
-    await _chain_new_meeting(session, copy, clones, access.user.id)
+    await chain_new_meeting(session, copy, clones, access.user.id)
     await session.commit()
     return MeetingAccess(meeting=copy, user=access.user, participant=mine)
 

@@ -4,7 +4,7 @@ After the meeting has ended the minutes are a draft that follows every change of
 secretary submits them; the chair returns them for corrections or approves them. Approval renders the
 PDF once, stores it content-addressed with the documents, writes its hash into the audit chain, and
 makes the whole meeting read-only (`MeetingAccess.require_open_record`). From then on the minutes are
-served as stored, byte for byte, never regenerated; signed copies (see docs/signing.md) are stored the
+served as stored, byte for byte, never regenerated; signed copies (see docs/signatures.md) are stored the
 same way, each one a new numbered copy.
 """
 
@@ -13,16 +13,27 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from meeting import audit
-from meeting.agenda.models import Meeting, MeetingStatus, MinutesStatus
+from meeting.agenda.models import Meeting, MeetingStatus, MinutesStatus, ParticipantRole
 from meeting.agenda.schemas import MeetingChanged, MeetingRead
 from meeting.db import utcnow
-from meeting.errors import Code, InvalidState
+from meeting.docs.demo_ca import DEMO_CA_DIR
+from meeting.docs.signing import (
+    Credentials,
+    Pkcs12File,
+    SignatureReport,
+    TokenKey,
+    configured_trust_roots,
+    sign_pdf_async,
+    verify_pdf_async,
+)
+from meeting.errors import Code, Conflict, Forbidden, InvalidInput, InvalidState
 from meeting.voting import minutes
 from meeting.voting.models import MinutesCopy
-from meeting.voting.schemas import MinutesCopyRead, MinutesState
+from meeting.voting.schemas import MinutesCopyRead, MinutesSign, MinutesState, SigningSource
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +41,7 @@ if TYPE_CHECKING:
     from meeting.agenda import MeetingAccess
     from meeting.broker import Broker
     from meeting.docs import DocsRuntime
+    from meeting.settings import Settings
 
 
 async def _copies(session: AsyncSession, meeting_id: int) -> list[MinutesCopy]:
@@ -40,11 +52,22 @@ async def _copies(session: AsyncSession, meeting_id: int) -> list[MinutesCopy]:
     )
 
 
-async def minutes_state(session: AsyncSession, access: MeetingAccess) -> MinutesState:
-    """Where the minutes stand, and the stored copies once approved."""
+def signing_sources(settings: Settings) -> list[SigningSource]:
+    """How signers may sign on this server."""
+    sources = [SigningSource.pkcs12]
+    if settings.pkcs11_module and settings.pkcs11_token:
+        sources.append(SigningSource.token)
+    if settings.demo_signing:
+        sources.append(SigningSource.demo)
+    return sources
+
+
+async def minutes_state(session: AsyncSession, settings: Settings, access: MeetingAccess) -> MinutesState:
+    """Where the minutes stand, the stored copies once approved, and how they may be signed."""
     return MinutesState(
         status=access.meeting.minutes_status,
         copies=[MinutesCopyRead.from_row(c) for c in await _copies(session, access.meeting.id)],
+        signing_sources=signing_sources(settings),
     )
 
 
@@ -88,42 +111,45 @@ async def _record(
     await broker.commit(session, meeting.id, [MeetingChanged(meeting=MeetingRead.of(meeting, None))])
 
 
-async def submit_minutes(session: AsyncSession, broker: Broker, access: MeetingAccess) -> MinutesState:
+async def submit_minutes(
+    session: AsyncSession, broker: Broker, settings: Settings, access: MeetingAccess
+) -> MinutesState:
     """draft → submitted (secretary, or chair): the minutes go to the chair for approval."""
     access.require_manager()
     await _claim(session, access, MinutesStatus.draft, MinutesStatus.submitted)
     await _record(session, broker, access, "minutes.submit", {})
-    return await minutes_state(session, access)
+    return await minutes_state(session, settings, access)
 
 
-async def return_minutes(session: AsyncSession, broker: Broker, access: MeetingAccess) -> MinutesState:
+async def return_minutes(
+    session: AsyncSession, broker: Broker, settings: Settings, access: MeetingAccess
+) -> MinutesState:
     """submitted → draft (chair): back to the secretary for corrections."""
     access.require_chair()
     await _claim(session, access, MinutesStatus.submitted, MinutesStatus.draft)
     await _record(session, broker, access, "minutes.return", {})
-    return await minutes_state(session, access)
+    return await minutes_state(session, settings, access)
 
 
-async def store_copy(
-    session: AsyncSession, docs: DocsRuntime, access: MeetingAccess, pdf: bytes, signed_by: str
+async def _store_copy(
+    session: AsyncSession, docs: DocsRuntime, access: MeetingAccess, pdf: bytes, number: int, signer_role: str
 ) -> MinutesCopy:
-    """Keep a PDF of the minutes as the next numbered copy (in the caller's transaction)."""
+    """Keep a PDF of the minutes as copy `number` (in the caller's transaction).
+
+    UNIQUE(meeting, number) refuses a second copy with the same number: of two signatures made at
+    once on the same copy, the second fails instead of hiding the first.
+    """
     digest = hashlib.sha256(pdf).hexdigest()
     temporary = docs.store.temporary(".pdf")
     temporary.write_bytes(pdf)
     docs.store.put(temporary, digest)
-    number = int(
-        await session.scalar(
-            select(func.max(MinutesCopy.number)).where(MinutesCopy.meeting_id == access.meeting.id)
-        )
-        or 0
-    )
     copy = MinutesCopy(
         meeting_id=access.meeting.id,
-        number=number + 1,
+        number=number,
         sha256=digest,
         size_bytes=len(pdf),
-        signed_by=signed_by,
+        signer_role=signer_role,
+        signer_name=access.user.display_name if signer_role else "",
         created_by_id=access.user.id,
         created_at=utcnow(),
     )
@@ -133,7 +159,7 @@ async def store_copy(
 
 
 async def approve_minutes(
-    session: AsyncSession, broker: Broker, docs: DocsRuntime, access: MeetingAccess
+    session: AsyncSession, broker: Broker, docs: DocsRuntime, settings: Settings, access: MeetingAccess
 ) -> MinutesState:
     """submitted → approved (chair): render once, store, chain the hash; the meeting becomes read-only."""
     access.require_chair()
@@ -141,9 +167,9 @@ async def approve_minutes(
     pdf = await minutes.minutes_pdf(session, access, docs)
     # Claimed before the copy is numbered: a second approver waits here, then finds them approved.
     await _claim(session, access, MinutesStatus.submitted, MinutesStatus.approved)
-    copy = await store_copy(session, docs, access, pdf, signed_by="")
+    copy = await _store_copy(session, docs, access, pdf, number=1, signer_role="")
     await _record(session, broker, access, "minutes.approve", {"copy": copy.number, "sha256": copy.sha256})
-    return await minutes_state(session, access)
+    return await minutes_state(session, settings, access)
 
 
 async def approved_pdf(session: AsyncSession, docs: DocsRuntime, access: MeetingAccess) -> bytes | None:
@@ -152,3 +178,85 @@ async def approved_pdf(session: AsyncSession, docs: DocsRuntime, access: Meeting
         return None
     copies = await _copies(session, access.meeting.id)
     return docs.store.blob_path(copies[-1].sha256).read_bytes() if copies else None
+
+
+# The signature fields, in signing order: the secretary signs, then the chair countersigns.
+SIGNATURE_FIELDS = {ParticipantRole.secretary: "thu-ky", ParticipantRole.chair: "chu-toa"}
+REASONS = {ParticipantRole.secretary: "Thư ký ký biên bản", ParticipantRole.chair: "Chủ tọa ký biên bản"}
+
+
+def _credentials(settings: Settings, access: MeetingAccess, data: MinutesSign) -> Credentials:
+    username = access.user.username
+    if data.source == SigningSource.token:
+        return TokenKey.from_settings(settings, username)
+    if data.source == SigningSource.demo:
+        path = settings.data_dir / DEMO_CA_DIR / f"{username}.p12"
+        if not settings.demo_signing or not path.is_file():
+            raise InvalidInput(Code.SIGNING_NO_CERTIFICATE, f"there is no demo certificate for {username}")
+        return Pkcs12File(path.read_bytes(), data.password)
+    if not data.pkcs12:
+        raise InvalidInput(Code.SIGNING_NO_CERTIFICATE, "pkcs12 (the signer's .p12/.pfx file) is missing")
+    return Pkcs12File(data.pkcs12, data.password)
+
+
+async def sign_minutes(
+    session: AsyncSession,
+    broker: Broker,
+    docs: DocsRuntime,
+    settings: Settings,
+    access: MeetingAccess,
+    data: MinutesSign,
+) -> MinutesState:
+    """Add the caller's signature to the newest copy of the approved minutes, as the next copy.
+
+    The secretary signs first, then the chair; each signature is an incremental update, so both stay
+    valid. The credentials serve this signature only: nothing of them is stored.
+    """
+    meeting, role = access.meeting, access.role
+    if role not in SIGNATURE_FIELDS:
+        raise Forbidden(
+            Code.MINUTES_SIGNERS_ONLY, f"only the secretary and chair of meeting {meeting.id} sign"
+        )
+    if meeting.minutes_status != MinutesStatus.approved:
+        raise InvalidState(
+            Code.MINUTES_NOT_APPROVED, f"the minutes of meeting {meeting.id} are {meeting.minutes_status}"
+        )
+    latest = (await _copies(session, meeting.id))[-1]
+    roles = {c.signer_role for c in await _copies(session, meeting.id)}
+    if role == ParticipantRole.chair and ParticipantRole.secretary not in roles:
+        raise InvalidState(
+            Code.MINUTES_SECRETARY_SIGNS_FIRST, f"the secretary of meeting {meeting.id} has not signed yet"
+        )
+    credentials = _credentials(settings, access, data)
+    signed = await sign_pdf_async(
+        docs.store.blob_path(latest.sha256).read_bytes(),
+        credentials,
+        field_name=SIGNATURE_FIELDS[role],
+        signer_name=access.user.display_name,
+        reason=REASONS[role],
+        location=meeting.location,
+        trust_roots=configured_trust_roots(settings, demo=settings.demo_signing),
+    )
+    try:
+        copy = await _store_copy(
+            session, docs, access, signed, number=latest.number + 1, signer_role=str(role)
+        )
+    except IntegrityError as exc:
+        await session.rollback()
+        raise Conflict(
+            Code.MINUTES_SIGNED_MEANWHILE, f"copy {latest.number + 1} of the minutes was stored meanwhile"
+        ) from exc
+    details = {"copy": copy.number, "sha256": copy.sha256, "role": str(role)}
+    await _record(session, broker, access, "minutes.sign", details)
+    return await minutes_state(session, settings, access)
+
+
+async def minutes_signatures(
+    session: AsyncSession, docs: DocsRuntime, settings: Settings, access: MeetingAccess
+) -> SignatureReport:
+    """The signatures of the newest stored copy, checked (none before approval)."""
+    copies = await _copies(session, access.meeting.id)
+    if not copies:
+        return SignatureReport(signatures=[], valid=False)
+    pdf = docs.store.blob_path(copies[-1].sha256).read_bytes()
+    return await verify_pdf_async(pdf, configured_trust_roots(settings, demo=settings.demo_signing))

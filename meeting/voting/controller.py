@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, MediaType, Response, get, patch, post, put
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
@@ -13,6 +14,7 @@ from meeting.agenda import Access, provide_access
 from meeting.broker import Publisher
 from meeting.db import DbSession
 from meeting.docs import Docs, provide_docs
+from meeting.docs.signing import SignatureReport
 from meeting.voting import approval, conclusions, minutes, service
 from meeting.voting.deps import Sealing, provide_sealer
 from meeting.voting.schemas import (
@@ -21,6 +23,7 @@ from meeting.voting.schemas import (
     BallotStatus,
     ConclusionRead,
     ConclusionWrite,
+    MinutesSign,
     MinutesState,
     PollCreate,
     PollRead,
@@ -184,26 +187,50 @@ class MinutesController(Controller):
     dependencies = {"access": Provide(provide_access), "docs": Provide(provide_docs, sync_to_thread=False)}
 
     @get("/")
-    async def minutes_state(self, db_session: DbSession, access: Access) -> MinutesState:
-        """Where the minutes stand (draft, submitted, approved) and their stored copies."""
-        return await approval.minutes_state(db_session, access)
+    async def minutes_state(self, db_session: DbSession, state: State, access: Access) -> MinutesState:
+        """Where the minutes stand (draft, submitted, approved), their stored copies, how to sign them."""
+        return await approval.minutes_state(db_session, state.settings, access)
 
     @post("/submit", status_code=HTTP_200_OK)
-    async def submit_minutes(self, db_session: DbSession, broker: Publisher, access: Access) -> MinutesState:
+    async def submit_minutes(
+        self, db_session: DbSession, broker: Publisher, state: State, access: Access
+    ) -> MinutesState:
         """draft → submitted (secretary or chair), once the meeting has ended."""
-        return await approval.submit_minutes(db_session, broker, access)
+        return await approval.submit_minutes(db_session, broker, state.settings, access)
 
     @post("/return", status_code=HTTP_200_OK)
-    async def return_minutes(self, db_session: DbSession, broker: Publisher, access: Access) -> MinutesState:
+    async def return_minutes(
+        self, db_session: DbSession, broker: Publisher, state: State, access: Access
+    ) -> MinutesState:
         """submitted → draft (chair): back to the secretary for corrections."""
-        return await approval.return_minutes(db_session, broker, access)
+        return await approval.return_minutes(db_session, broker, state.settings, access)
 
     @post("/approve", status_code=HTTP_200_OK)
     async def approve_minutes(
-        self, db_session: DbSession, broker: Publisher, access: Access, docs: Docs
+        self, db_session: DbSession, broker: Publisher, state: State, access: Access, docs: Docs
     ) -> MinutesState:
         """submitted → approved (chair): the PDF is stored once and the meeting becomes read-only."""
-        return await approval.approve_minutes(db_session, broker, docs, access)
+        return await approval.approve_minutes(db_session, broker, docs, state.settings, access)
+
+    @post("/sign", status_code=HTTP_200_OK)
+    async def sign_minutes(
+        self,
+        db_session: DbSession,
+        broker: Publisher,
+        state: State,
+        access: Access,
+        docs: Docs,
+        data: JSONBody[MinutesSign],
+    ) -> MinutesState:
+        """Sign the approved minutes (the secretary, then the chair): a new stored copy each time."""
+        return await approval.sign_minutes(db_session, broker, docs, state.settings, access, data)
+
+    @get("/signatures")
+    async def minutes_signatures(
+        self, db_session: DbSession, state: State, access: Access, docs: Docs
+    ) -> SignatureReport:
+        """The signatures of the stored minutes, each checked: signer, time, trust, integrity."""
+        return await approval.minutes_signatures(db_session, docs, state.settings, access)
 
     @get("/pdf", media_type="application/pdf")
     async def minutes_pdf(self, db_session: DbSession, access: Access, docs: Docs) -> Response[bytes]:

@@ -190,7 +190,8 @@ class MinutesCopy(Base):
     number: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer)
-    # Empty for the approved original; the signer's name for a signed copy.
-    signed_by: Mapped[str] = mapped_column(String(200), default="")
+    # Empty for the approved original; for a signed copy, who added its newest signature.
+    signer_role: Mapped[str] = mapped_column(String(20), default="")  # "secretary" or "chair"
+    signer_name: Mapped[str] = mapped_column(String(200), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

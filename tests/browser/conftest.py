@@ -48,9 +48,15 @@ needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chro
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The browser server's data directory (its demo signing certificates are under demo-ca/)."""
+    return tmp_path_factory.mktemp("browser-server")
+
+
+@pytest.fixture(scope="session")
+def server(server_data_dir: Path) -> Iterator[str]:
     """Base URL of a real server (migrated, demo council seeded) on a free loopback port."""
-    data_dir = tmp_path_factory.mktemp("browser-server")
+    data_dir = server_data_dir
     port = free_port()
     env = {**os.environ, "MEETING_DATA_DIR": str(data_dir)}
     for name in ("DATABASE_URL", "REDIS_URL"):

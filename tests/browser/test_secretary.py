@@ -12,6 +12,7 @@ from tests.support.files import numbered_pdf
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from playwright.sync_api import BrowserContext, Locator, Page
 
@@ -164,7 +165,10 @@ def test_secretary_takes_roll_call_and_sees_quorum(new_context: Callable[[], Bro
 
 
 def test_secretary_submits_the_minutes_and_the_chair_approves_them(
-    new_context: Callable[[], BrowserContext], council_meeting: dict[str, Any], server: str
+    new_context: Callable[[], BrowserContext],
+    council_meeting: dict[str, Any],
+    server: str,
+    server_data_dir: Path,
 ) -> None:
     mid = council_meeting["id"]
     secretary_api = Api(server, "secretary")
@@ -195,6 +199,36 @@ def test_secretary_submits_the_minutes_and_the_chair_approves_them(
     # What the chair approved is what everyone downloads from now on.
     state = secretary_api.call("GET", f"/api/meetings/{mid}/minutes")
     assert state["status"] == "approved" and len(state["copies"]) == 1
+    # The chair countersigns only after the secretary.
+    expect(head.get_by_role("button", name="Ký số")).to_have_count(0)
+
+    # The secretary signs with the certificate the demo server holds ...
+    secretary.reload()
+    head = secretary.locator(".editor-head")
+    head.get_by_role("button", name="Ký số").click()
+    dialog = secretary.locator("dialog[open]")
+    dialog.get_by_label("Chứng thư số", exact=True).select_option("demo")
+    dialog.get_by_label("Mật khẩu hoặc mã PIN").fill("demo")
+    screenshot(secretary, "22-sign-minutes")
+    dialog.get_by_role("button", name="Ký số").click()
+    expect(head.locator(".badge", has_text="Thư ký đã ký")).to_be_visible()
+    # ... the chair with their own certificate file, read in the browser.
+    chair.reload()
+    head = chair.locator(".editor-head")
+    head.get_by_role("button", name="Ký số").click()
+    dialog = chair.locator("dialog[open]")
+    dialog.get_by_label("Tệp chứng thư số").set_input_files(str(server_data_dir / "demo-ca" / "chair.p12"))
+    dialog.get_by_label("Mật khẩu hoặc mã PIN").fill("demo")
+    dialog.get_by_role("button", name="Ký số").click()
+    expect(head.locator(".badge", has_text="Chủ tọa đã ký")).to_be_visible()
+    screenshot(chair, "23-minutes-signed")
+    report = secretary_api.call("GET", f"/api/meetings/{mid}/minutes/signatures")
+    assert report["valid"] and [s["signer"] for s in report["signatures"]] == [
+        "Nguyễn Thị Thu Hà",
+        "Trần Văn Đức",
+    ]
+
     head.get_by_role("button", name="Lưu trữ").click()
-    expect(chair.locator(".editor-head .badge.minutes-approved")).to_have_count(0)
+    expect(head.get_by_role("button", name="Lưu trữ")).to_have_count(0)
+    expect(chair.locator(".editor-head .badge", has_text="Chủ tọa đã ký")).to_be_visible()
     assert secretary_api.call("GET", f"/api/meetings/{mid}")["status"] == "archived"

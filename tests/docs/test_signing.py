@@ -48,7 +48,7 @@ from meeting.docs.signing import (
 )
 from meeting.errors import Code, DomainError
 from meeting.settings import Settings
-from tests.support.files import make_pdf
+from tests.support.files import make_pdf, needs_pdfsig, pdfsig
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -139,28 +139,6 @@ def chair_signs(pdf: bytes, signers: Signers) -> bytes:
 def countersigned(minutes: bytes, signers: Signers) -> bytes:
     """Signed by the secretary, then countersigned by the chair."""
     return chair_signs(secretary_signs(minutes, signers), signers)
-
-
-def pdfsig(pdf: bytes, tmp_path: Path) -> list[dict[str, str]]:
-    """poppler's report: one dict of "- key: value" lines per signature."""
-    path = tmp_path / "checked.pdf"
-    path.write_bytes(pdf)
-    result = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, timeout=60, check=False)
-    signatures: list[dict[str, str]] = []
-    for line in result.stdout.splitlines():
-        if line.startswith("Signature #"):
-            signatures.append({})
-        elif line.strip() in ("- Total document signed", "- Not total document signed") and signatures:
-            signatures[-1]["coverage"] = line.strip()[2:]
-        elif line.strip().startswith("- ") and signatures:
-            key, _, value = line.strip()[2:].partition(":")
-            signatures[-1][key.strip()] = value.strip()
-    return signatures
-
-
-needs_pdfsig = pytest.mark.skipif(
-    shutil.which("pdfsig") is None, reason="pdfsig is not installed (Debian package poppler-utils)"
-)
 
 
 def sign_as(credentials: Credentials, roots: list[asn1_x509.Certificate], pdf: bytes) -> bytes:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import zipfile
 from typing import TYPE_CHECKING
 
 import pymupdf
+import pytest
 from PIL import Image
 
 from meeting.docs.pdf import make_demo_pdf
@@ -120,3 +123,25 @@ def stored_files(data_dir: Path) -> list[Path]:
     """Blobs and temporary files under the documents folder."""
     root = data_dir / "documents"
     return sorted(p for folder in ("blobs", "tmp") for p in (root / folder).rglob("*") if p.is_file())
+
+
+def pdfsig(pdf: bytes, tmp_path: Path) -> list[dict[str, str]]:
+    """poppler's report: one dict of "- key: value" lines per signature."""
+    path = tmp_path / "checked.pdf"
+    path.write_bytes(pdf)
+    result = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, timeout=60, check=False)
+    signatures: list[dict[str, str]] = []
+    for line in result.stdout.splitlines():
+        if line.startswith("Signature #"):
+            signatures.append({})
+        elif line.strip() in ("- Total document signed", "- Not total document signed") and signatures:
+            signatures[-1]["coverage"] = line.strip()[2:]
+        elif line.strip().startswith("- ") and signatures:
+            key, _, value = line.strip()[2:].partition(":")
+            signatures[-1][key.strip()] = value.strip()
+    return signatures
+
+
+needs_pdfsig = pytest.mark.skipif(
+    shutil.which("pdfsig") is None, reason="pdfsig is not installed (Debian package poppler-utils)"
+)

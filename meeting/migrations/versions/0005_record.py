@@ -81,7 +81,8 @@ def upgrade() -> None:
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("size_bytes", sa.Integer(), nullable=False),
-        sa.Column("signed_by", sa.String(length=200), nullable=False),
+        sa.Column("signer_role", sa.String(length=20), nullable=False),
+        sa.Column("signer_name", sa.String(length=200), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

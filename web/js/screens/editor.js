@@ -1,5 +1,6 @@
-// The secretary's preparation screen: the meeting's head (state and its actions) and tabs, one module
-// each under editor/: details, agenda (drag to reorder), participants, roll call, documents.
+// The secretary's preparation screen: the meeting's head (state and its actions, the minutes' steps and
+// signatures) and tabs, one module each under editor/: details, agenda (drag to reorder), participants,
+// roll call, documents.
 import { h, clear } from "../dom.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
@@ -9,6 +10,7 @@ import { agendaTab } from "../editor/agenda.js";
 import { participantsTab } from "../editor/participants.js";
 import { attendanceTab } from "../editor/attendance.js";
 import { documentsTab } from "../editor/documents.js";
+import { signingSteps } from "../editor/signing.js";
 
 const TABS = ["details", "agenda", "participants", "attendance", "documents"];
 
@@ -46,7 +48,7 @@ export function editorScreen(shell, { id, tab }, { navigate }) {
     if (meeting.status === "draft") actions.append(status("scheduled", "editor.schedule", "primary"));
     if (meeting.status === "scheduled") actions.append(status("draft", "editor.backToDraft"));
     if (["draft", "scheduled"].includes(meeting.status)) actions.append(status("cancelled", "editor.cancelMeeting", "ghost.danger"));
-    if (meeting.status === "ended") actions.append(...minutesSteps());
+    if (["ended", "archived"].includes(meeting.status)) actions.append(...minutesSteps());
     if (meeting.status === "ended" && meeting.minutesStatus === "approved") actions.append(status("archived", "editor.archive"));
     if (["live", "ended", "archived"].includes(meeting.status))
       actions.append(h("a.button.secondary", { href: `/api/meetings/${meeting.id}/minutes/pdf`, target: "_blank", rel: "noopener", i18n: "chair.minutes" }));
@@ -83,6 +85,13 @@ export function editorScreen(shell, { id, tab }, { navigate }) {
     if (meeting.minutesStatus === "draft" && ["secretary", "chair"].includes(role)) steps.push(step("submit", "minutes.submit", "primary"));
     if (meeting.minutesStatus === "submitted" && role === "chair")
       steps.push(step("return", "minutes.return", "ghost"), step("approve", "minutes.approve", "primary", "minutes.confirmApprove"));
+    if (meeting.minutesStatus === "approved")
+      steps.push(
+        signingSteps(meeting, async () => {
+          meeting = await api("GET", `/api/meetings/${meeting.id}`);
+          renderHead();
+        })
+      );
     return steps;
   }
 
