@@ -148,13 +148,14 @@ async def verify(session: AsyncSession) -> Verification:
     for entry in entries:
         chains.setdefault(entry.meeting_id, []).append(entry)
     for meeting_id in sorted(set(chains) | set(heads)):
-        broken = _check_chain(meeting_id, chains.get(meeting_id, []), heads.get(meeting_id))
+        broken = check_chain(meeting_id, chains.get(meeting_id, []), heads.get(meeting_id))
         if broken is not None:
             return Verification(len(chains), len(entries), broken)
     return Verification(len(chains), len(entries), None)
 
 
-def _check_chain(meeting_id: int, chain: list[AuditEntry], head: AuditHead | None) -> Break | None:
+def check_chain(meeting_id: int, chain: list[AuditEntry], head: AuditHead | None) -> Break | None:
+    """The first break in one meeting's chain (entries in order), or None; also used offline."""
     prev = GENESIS
     for expected_seq, entry in enumerate(chain, start=1):
         if entry.seq != expected_seq:

@@ -115,15 +115,38 @@ def _verify_audit(settings: Settings) -> int:
     return outcome[0]
 
 
-def _verify_minutes(settings: Settings, args: argparse.Namespace) -> int:
-    """Check a signed PDF; print each signature's verdicts. Exit code 1 unless all signatures are valid."""
+def _quiet_pyhanko() -> None:
+    # pyHanko logs a traceback for every certificate it cannot chain; the reports already say so.
     import logging
 
-    from meeting.docs.signing import configured_trust_roots, describe, verify_pdf
-
-    # pyHanko logs a traceback for every certificate it cannot chain; the report already says so.
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+
+
+def _verify_bundle(settings: Settings, args: argparse.Namespace) -> int:
+    """Check an archive package without the database; print the verdict. Exit code 1 on a problem."""
+    from meeting.docs.signing import configured_trust_roots
+    from meeting.voting.bundle import check_bundle
+
+    _quiet_pyhanko()
+    if not args.bundle.is_file():
+        print(f"{args.bundle}: no such file", file=sys.stderr)
+        return 2
+    try:
+        roots = configured_trust_roots(settings, demo=args.demo, extra=args.trust)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    verdict = check_bundle(args.bundle, roots)
+    print(f"bundle REFUSED: {verdict.problem}" if verdict.problem else verdict.summary)
+    return 1 if verdict.problem else 0
+
+
+def _verify_minutes(settings: Settings, args: argparse.Namespace) -> int:
+    """Check a signed PDF; print each signature's verdicts. Exit code 1 unless all signatures are valid."""
+    from meeting.docs.signing import configured_trust_roots, describe, verify_pdf
+
+    _quiet_pyhanko()
     try:
         roots = configured_trust_roots(settings, demo=args.demo, extra=args.trust)
         pdf = args.file.read_bytes()
@@ -221,9 +244,15 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--role", choices=["admin", "secretary", "user"], default="user")
     create.add_argument("--password", help="prompted for when omitted")
 
-    audit = commands.add_parser("audit", help="the tamper-evident log of votes")
+    audit = commands.add_parser("audit", help="the tamper-evident record of the meetings")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    audit_commands.add_parser("verify", help="check the hash chains and report the first broken entry")
+    audit_verify = audit_commands.add_parser(
+        "verify", help="check the hash chains and the stored record against them (exit code 1 on a problem)"
+    )
+    audit_verify.add_argument(
+        "--bundle", type=Path, metavar="FILE.zip", help="check a meeting's archive package instead, offline"
+    )
+    _trust_arguments(audit_verify)
 
     minutes = commands.add_parser("minutes", help="the signed minutes and resolutions")
     minutes_commands = minutes.add_subparsers(dest="minutes_command", required=True)
@@ -231,7 +260,12 @@ def _parser() -> argparse.ArgumentParser:
         "verify", help="check a PDF's digital signatures (exit code 1 unless all are valid)"
     )
     verify.add_argument("file", type=Path, metavar="FILE.pdf")
-    verify.add_argument(
+    _trust_arguments(verify)
+    return parser
+
+
+def _trust_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
         "--trust",
         type=Path,
         action="append",
@@ -239,8 +273,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="also trust the root certificates (PEM or DER) in DIR; may be repeated",
     )
-    verify.add_argument("--demo", action="store_true", help="also trust the demo CA of the data directory")
-    return parser
+    command.add_argument("--demo", action="store_true", help="also trust the demo CA of the data directory")
 
 
 def _keep_data_private(settings: Settings) -> None:
@@ -279,7 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             make_revision(settings, args.message)
     elif args.command == "audit":
-        return _verify_audit(settings)
+        return _verify_bundle(settings, args) if args.bundle else _verify_audit(settings)
     elif args.command == "minutes":
         return _verify_minutes(settings, args)
     elif args.command == "users":

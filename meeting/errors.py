@@ -70,6 +70,8 @@ class Code(StrEnum):
     MEETING_ONLINE_NOT_ALLOWED = "meeting.online_not_allowed"
     MEETING_RECORD_FROZEN = "meeting.record_frozen"
     MEETING_MINUTES_NOT_APPROVED = "meeting.minutes_not_approved"
+    MEETING_MINUTES_SUBMITTED = "meeting.minutes_submitted"
+    MEETING_NOT_ARCHIVED = "meeting.not_archived"
     MINUTES_NOT_ENDED = "minutes.meeting_not_ended"
     MINUTES_INVALID_TRANSITION = "minutes.invalid_transition"
     MINUTES_NOT_APPROVED = "minutes.not_approved"

@@ -150,6 +150,15 @@ async def _sign_minutes(council: Council) -> Call:
     )
 
 
+async def _archive(council: Council) -> Call:
+    """An archived meeting (minutes approved first), and its package."""
+    meeting = await council.api.ok("GET", council.url, "secretary")
+    if meeting["status"] != "archived":
+        await _sign_minutes(council)  # approves them
+        await council.api.ok("POST", f"{council.url}/status", "secretary", json={"status": "archived"})
+    return Call(f"{council.url}/archive", {})
+
+
 def _minutes_at(status: str, action: str) -> Target:
     """An ended meeting whose minutes are at `status` (set directly: an approval by an earlier role is
     undone, so each role meets the same state), and the minutes action to try."""
@@ -462,6 +471,7 @@ RULES = [
     Rule("approve minutes", "POST", M + "/minutes/approve", _minutes_at("submitted", "approve"), CHAIRS),
     Rule("sign minutes", "POST", M + "/minutes/sign", _sign_minutes, frozenset({"secretary", "chair"})),
     Rule("minutes signatures", "GET", M + "/minutes/signatures", _at("/minutes/signatures"), PARTICIPANTS),
+    Rule("archive package", "GET", M + "/archive", _archive, MANAGERS),
 ]
 
 

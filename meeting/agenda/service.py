@@ -106,7 +106,7 @@ class MeetingAccess:
             )
 
     def require_open_record(self) -> None:
-        """Raise InvalidState once the minutes are approved or the meeting archived: the record is final."""
+        """Raise InvalidState while the minutes are with the chair, and for good once they are approved."""
         meeting = self.meeting
         if meeting.status == MeetingStatus.archived:
             raise InvalidState(
@@ -116,6 +116,12 @@ class MeetingAccess:
             raise InvalidState(
                 Code.MEETING_RECORD_FROZEN,
                 f"the minutes of meeting {meeting.id} are approved; its record is read-only",
+            )
+        if meeting.minutes_status == MinutesStatus.submitted:
+            # The chair approves exactly what was submitted: to change it, they return the minutes.
+            raise InvalidState(
+                Code.MEETING_MINUTES_SUBMITTED,
+                f"the minutes of meeting {meeting.id} are with the chair; they return them for changes",
             )
 
 
@@ -176,6 +182,16 @@ def participant_facts(participant: Participant) -> dict[str, object]:
     }
 
 
+async def chain_participant(
+    session: AsyncSession, participant: Participant, action: str, by: int | None
+) -> None:
+    """Chain a participant's facts, with their name as it is now (the archive lists it; names change)."""
+    user = await session.get(User, participant.user_id)
+    name = user.display_name if user is not None else ""
+    facts = {**participant_facts(participant), "name": name, "by": by}
+    await audit.append(session, participant.meeting_id, action, facts)
+
+
 async def chain_new_meeting(
     session: AsyncSession, meeting: Meeting, participants: list[Participant], by: int
 ) -> None:
@@ -183,9 +199,7 @@ async def chain_new_meeting(
     await session.flush()
     await audit.append(session, meeting.id, "meeting.create", {**meeting_facts(meeting), "by": by})
     for participant in participants:
-        await audit.append(
-            session, meeting.id, "participant.add", {**participant_facts(participant), "by": by}
-        )
+        await chain_participant(session, participant, "participant.add", by)
 
 
 async def create_meeting(session: AsyncSession, user: User, data: MeetingCreate) -> MeetingAccess:
@@ -588,9 +602,7 @@ async def add_participant(
             Code.PARTICIPANT_ALREADY_ADDED, f"user {data.user_id} already takes part in meeting {meeting_id}"
         ) from exc
     await session.refresh(participant, ["user"])
-    await audit.append(
-        session, meeting_id, "participant.add", {**participant_facts(participant), "by": access.user.id}
-    )
+    await chain_participant(session, participant, "participant.add", access.user.id)
     await broker.commit(
         session, meeting_id, [ParticipantChanged(participant=ParticipantRead.of(participant))]
     )
@@ -610,12 +622,7 @@ async def update_participant(
         voting = participant.voting  # unchanged role keeps its voting right; a new role takes its default
     participant.voting = _voting_for(role, voting)
     participant.role = role
-    await audit.append(
-        session,
-        access.meeting.id,
-        "participant.change",
-        {**participant_facts(participant), "by": access.user.id},
-    )
+    await chain_participant(session, participant, "participant.change", access.user.id)
     await broker.commit(
         session, access.meeting.id, [ParticipantChanged(participant=ParticipantRead.of(participant))]
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, MediaType, Response, get, patch, post, put
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import File
 from litestar.status_codes import HTTP_200_OK
 
 from meeting.agenda import Access, provide_access
@@ -15,7 +17,7 @@ from meeting.broker import Publisher
 from meeting.db import DbSession
 from meeting.docs import Docs, provide_docs
 from meeting.docs.signing import SignatureReport
-from meeting.voting import approval, conclusions, minutes, service
+from meeting.voting import approval, bundle, conclusions, minutes, service
 from meeting.voting.deps import Sealing, provide_sealer
 from meeting.voting.schemas import (
     BallotCast,
@@ -252,5 +254,24 @@ class MinutesController(Controller):
         return Response(text, media_type="text/markdown")  # Litestar adds the charset
 
 
+class ArchiveController(Controller):
+    """The archive package of an archived meeting, for the records office."""
+
+    path = "/api/meetings/{meeting_id:int}/archive"
+    tags = ["minutes"]
+    dependencies = {"access": Provide(provide_access), "docs": Provide(provide_docs, sync_to_thread=False)}
+
+    @get("/", media_type="application/zip")
+    async def archive_package(self, db_session: DbSession, access: Access, docs: Docs) -> File:
+        """One ZIP: signed minutes, documents, results, conclusions, chain, CSV tables, manifest."""
+        path = await bundle.write_bundle(db_session, docs.store, access)
+        return File(
+            path,
+            filename=f"ho-so-cuoc-hop-{access.meeting.id}.zip",
+            media_type="application/zip",
+            background=BackgroundTask(path.unlink, missing_ok=True),
+        )
+
+
 # What this domain adds to the app (gathered by meeting/app.py).
-route_handlers = [PollController, ConclusionController, MinutesController]
+route_handlers = [PollController, ConclusionController, MinutesController, ArchiveController]

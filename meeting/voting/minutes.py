@@ -242,11 +242,15 @@ def _times(meeting: Meeting) -> tuple[str, str]:
     return opened, _local_time(meeting.closed_at, zone)
 
 
+# How the minutes print the chain head they bind; the archive check reads it back from the signed PDF.
+CHAIN_HEAD = re.compile(r"nhật ký hồ sơ, mục (\d+)\): ([0-9a-f]{64})")
+
+
 def _chain_line(head: tuple[int, str] | None) -> str:
     if head is None:
-        return "Mã kiểm chứng: chưa có (cuộc họp chưa có nhật ký biểu quyết)."
+        return "Mã kiểm chứng: chưa có (cuộc họp chưa có nhật ký hồ sơ)."
     seq, digest = head
-    return f"Mã kiểm chứng (nhật ký biểu quyết, mục {seq}): {digest}"
+    return f"Mã kiểm chứng (nhật ký hồ sơ, mục {seq}): {digest}"
 
 
 async def gather(session: AsyncSession, access: MeetingAccess) -> Minutes:

@@ -96,6 +96,7 @@ class Recorded:
     status: str | None = None
     items: dict[int, str] = field(default_factory=dict)
     participants: dict[int, dict[str, Any] | None] = field(default_factory=dict)  # None: removed
+    names: dict[int, str] = field(default_factory=dict)
     attendance: dict[int, tuple[str, str]] = field(default_factory=dict)
     polls: dict[int, PollFacts] = field(default_factory=dict)
     conclusions: dict[tuple[int, int], str] = field(default_factory=dict)
@@ -106,7 +107,8 @@ class Recorded:
 
 
 def _without_by(payload: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in payload.items() if k != "by"}
+    # Who did it, and a participant's name at the time, are kept for the reader, not compared with rows.
+    return {k: v for k, v in payload.items() if k not in ("by", "name")}
 
 
 def replay(entries: list[AuditEntry]) -> Recorded:
@@ -125,6 +127,7 @@ def replay(entries: list[AuditEntry]) -> Recorded:
             recorded.items[data["item"]] = data["status"]
         elif action in ("participant.add", "participant.change"):
             recorded.participants[data["participant"]] = _without_by(data)
+            recorded.names[data["participant"]] = data.get("name", "")
         elif action == "participant.remove":
             recorded.participants[data["participant"]] = None
         elif action == "attendance":

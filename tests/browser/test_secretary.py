@@ -232,3 +232,7 @@ def test_secretary_submits_the_minutes_and_the_chair_approves_them(
     expect(head.get_by_role("button", name="Lưu trữ")).to_have_count(0)
     expect(chair.locator(".editor-head .badge", has_text="Chủ tọa đã ký")).to_be_visible()
     assert secretary_api.call("GET", f"/api/meetings/{mid}")["status"] == "archived"
+    # The records office's package downloads with the session cookie.
+    link = head.get_by_role("link", name="Tải hồ sơ lưu trữ")
+    package = chair.request.get(link.get_attribute("href") or "")
+    assert package.ok and package.body().startswith(b"PK")

@@ -217,7 +217,7 @@ async def test_minutes_record_times_speakers_attendance_votes_and_chain_head(
         "Tờ trình số 12",
         "Hội đồng thống nhất thông qua dự toán ngân sách năm 2027.",
         # the chain head binds the signed record to the poll log
-        f"Mã kiểm chứng (nhật ký biểu quyết, mục {head.seq}): {head.hash}",
+        f"Mã kiểm chứng (nhật ký hồ sơ, mục {head.seq}): {head.hash}",
         "THƯ KÝ",
         "CHỦ TỌA",
     ):

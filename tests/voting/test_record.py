@@ -42,11 +42,16 @@ async def test_the_minutes_go_from_the_secretary_to_the_chair_once_the_meeting_h
     api = session.api
     _refused(await api.call("POST", f"{url}/minutes/submit", "secretary"), "minutes.meeting_not_ended")
     await _ended(session)
-    assert (await api.ok("GET", f"{url}/minutes", "delegate1")) == {"status": "draft", "copies": []}
+    state = await api.ok("GET", f"{url}/minutes", "delegate1")
+    assert (state["status"], state["copies"], state["signingSources"]) == ("draft", [], ["pkcs12"])
     _refused(await api.call("POST", f"{url}/minutes/approve", "chair"), "minutes.invalid_transition")
     assert (await api.call("POST", f"{url}/minutes/submit", "delegate1")).status_code == 403
     assert (await api.ok("POST", f"{url}/minutes/submit", "secretary"))["status"] == "submitted"
     assert (await api.call("POST", f"{url}/minutes/approve", "secretary")).status_code == 403
+    # With the chair, the record holds still: the chair approves exactly what was submitted.
+    conclusion = {"text": "Sửa khi đã trình"}
+    edit = await api.call("PUT", f"{url}/agenda/{session.item_id}/conclusion", "secretary", json=conclusion)
+    _refused(edit, "meeting.minutes_submitted")
     # Returned for a correction, which is still allowed, then submitted again.
     assert (await api.ok("POST", f"{url}/minutes/return", "chair"))["status"] == "draft"
     body = {"text": "Hội đồng thống nhất thông qua, có sửa đổi."}

@@ -52,6 +52,7 @@ export function editorScreen(shell, { id, tab }, { navigate }) {
     if (meeting.status === "ended" && meeting.minutesStatus === "approved") actions.append(status("archived", "editor.archive"));
     if (["live", "ended", "archived"].includes(meeting.status))
       actions.append(h("a.button.secondary", { href: `/api/meetings/${meeting.id}/minutes/pdf`, target: "_blank", rel: "noopener", i18n: "chair.minutes" }));
+    if (meeting.status === "archived") actions.append(h("a.button.secondary", { href: `/api/meetings/${meeting.id}/archive`, download: "", i18n: "editor.archivePackage" }));
     if (["scheduled", "live", "ended"].includes(meeting.status))
       actions.append(h("a.button.primary", { href: `#/meetings/${meeting.id}`, i18n: "editor.openRoom" }));
     head.append(
