@@ -387,8 +387,9 @@ async def replace_document(
 async def update_document(
     session: AsyncSession, broker: Broker, access: MeetingAccess, document_id: int, data: DocumentUpdate
 ) -> DocumentRead:
-    """Rename a document or change its classification; the room is told."""
+    """Rename a document or change its classification, until the record is final; the room is told."""
     access.require_manager()
+    access.require_open_record()
     document = await load_document(session, access, document_id)
     if data.title is not None:
         # A blank title (spaces only) changes nothing, as at upload.

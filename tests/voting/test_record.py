@@ -112,6 +112,8 @@ async def test_after_approval_nothing_in_the_meeting_changes(session: Session) -
     )
     _refused(new_version, frozen)
     _refused(await api.call("DELETE", f"{url}/documents/{document}", "secretary"), frozen)
+    rename = await api.call("PATCH", f"{url}/documents/{document}", "secretary", json={"title": "Khác"})
+    _refused(rename, frozen)
     conclusion = {"text": "Sửa sau khi duyệt"}
     _refused(
         await api.call("PUT", f"{url}/agenda/{session.item_id}/conclusion", "chair", json=conclusion), frozen
