@@ -92,6 +92,8 @@ class Code(StrEnum):
     PARTICIPANT_GUEST_CANNOT_VOTE = "participant.guest_cannot_vote"
     PARTICIPANT_SELF_CHECK_IN_ONLY = "participant.self_check_in_only"
     PARTICIPANT_GUEST_READS_ONLY = "participant.guest_reads_only"
+    PARTICIPANT_CANNOT_CHANGE_SELF = "participant.cannot_change_self"
+    PARTICIPANT_CHAIR_DECIDES = "participant.chair_decides"
     # The room: presenter, pages, annotations, speakers
     ROOM_ALREADY_AUTHENTICATED = "room.already_authenticated"
     PRESENTER_CHAIR_ONLY = "presenter.chair_only"
@@ -291,9 +293,18 @@ def error_body(
     return body
 
 
-def _json(status: int, code: Code, detail: str, errors: list[dict[str, Any]] | None = None) -> Response[Any]:
+def _json(
+    status: int,
+    code: Code,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
     return Response(
-        content=error_body(status, code, detail, errors), status_code=status, media_type=MediaType.JSON
+        content=error_body(status, code, detail, errors),
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=headers,
     )
 
 
@@ -302,9 +313,10 @@ def _domain_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any
 
 
 def _http_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    """The framework's own errors, validation (400 with `errors`) included."""
+    """The framework's own errors, validation (400 with `errors`) included; their headers kept (a 405's
+    `Allow`, a 429's `Retry-After`)."""
     errors = exc.extra if isinstance(exc.extra, list) else None
-    return _json(exc.status_code, code_of_status(exc.status_code), str(exc.detail), errors)
+    return _json(exc.status_code, code_of_status(exc.status_code), str(exc.detail), errors, exc.headers)
 
 
 def is_database_down(exc: BaseException) -> bool:

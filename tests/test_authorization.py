@@ -364,7 +364,8 @@ RULES = [
         "POST",
         M + "/duplicate",
         _at("/duplicate", json={"startsAt": "2027-01-01T08:00:00Z", "endsAt": "2027-01-01T09:00:00Z"}),
-        MANAGERS,
+        # A copy is a new meeting: only those who may create meetings (the chair's account is a user's).
+        ACCOUNT_MANAGERS,
     ),
     # agenda
     Rule("list agenda", "GET", M + "/agenda", _at("/agenda"), PARTICIPANTS),

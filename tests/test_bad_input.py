@@ -175,3 +175,13 @@ async def test_meeting_times_out_of_range_are_refused_naming_the_field(council: 
     response = await council.api.call("POST", f"{council.url}/duplicate", "secretary", json=body)
     assert response.status_code in (400, 422)
     assert "startsAt" in response.text
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PUT", "DELETE"])
+async def test_a_method_a_route_does_not_serve_is_405_naming_the_allowed_ones(
+    council: Council, method: str
+) -> None:
+    response = await council.api.call(method, "/api/meetings", "secretary")
+    assert response.status_code == 405
+    assert response.json()["code"] == "request.method_not_allowed"
+    assert {m.strip() for m in response.headers["allow"].split(",")} >= {"GET", "POST"}

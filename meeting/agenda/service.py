@@ -202,12 +202,16 @@ async def chain_new_meeting(
         await chain_participant(session, participant, "participant.add", by)
 
 
-async def create_meeting(session: AsyncSession, user: User, data: MeetingCreate) -> MeetingAccess:
-    """Create a draft meeting; its creator becomes its secretary."""
+def _require_creator(user: User) -> None:
     if user.role not in (GlobalRole.admin, GlobalRole.secretary):
         raise Forbidden(
             Code.MEETING_CREATE_FORBIDDEN, "only secretaries and administrators can create meetings"
         )
+
+
+async def create_meeting(session: AsyncSession, user: User, data: MeetingCreate) -> MeetingAccess:
+    """Create a draft meeting; its creator becomes its secretary."""
+    _require_creator(user)
     _check_times(data.starts_at, data.ends_at, data.timezone)
     meeting = Meeting(
         title=data.title,
@@ -317,8 +321,10 @@ async def change_meeting_status(
 async def duplicate_meeting(
     session: AsyncSession, access: MeetingAccess, data: MeetingDuplicate
 ) -> MeetingAccess:
-    """A new draft with the same details, agenda (reset to pending) and participants (attendance reset)."""
+    """A new draft with the same details, agenda (reset to pending) and participants (attendance reset);
+    a new meeting, so only for those who may create meetings."""
     access.require_manager()
+    _require_creator(access.user)
     source = access.meeting
     _check_times(data.starts_at, data.ends_at, source.timezone)
     copy = Meeting(
@@ -609,6 +615,27 @@ async def add_participant(
     return participant
 
 
+def participant_change_refusal(
+    *, by_admin: bool, by_chair: bool, own: bool, live: bool
+) -> tuple[Code, str] | None:
+    """Who may change a participant's role or voting right (a manager asks; the rest is decided here).
+
+    Nobody but an administrator changes their own standing (a secretary cannot make themselves chair
+    or give themselves a vote). Before the session the chair and the secretary arrange roles; once it
+    is live they are the chair's to change, as the chair runs the session (and an administrator's).
+    """
+    if by_admin:
+        return None
+    if own:
+        return Code.PARTICIPANT_CANNOT_CHANGE_SELF, "you cannot change your own role or voting right"
+    if live and not by_chair:
+        return (
+            Code.PARTICIPANT_CHAIR_DECIDES,
+            "while the meeting is live, only its chair changes roles and votes",
+        )
+    return None
+
+
 async def update_participant(
     session: AsyncSession, broker: Broker, access: MeetingAccess, participant_id: int, data: ParticipantUpdate
 ) -> Participant:
@@ -616,6 +643,14 @@ async def update_participant(
     access.require_manager()
     _require_editable(access.meeting)
     participant = await _participant(session, access, participant_id)
+    refusal = participant_change_refusal(
+        by_admin=access.is_admin,
+        by_chair=access.is_chair,
+        own=participant.user_id == access.user.id,
+        live=access.meeting.status == MeetingStatus.live,
+    )
+    if refusal is not None:
+        raise Forbidden(*refusal)
     role = data.role or participant.role
     voting = data.voting
     if voting is None and role == participant.role:

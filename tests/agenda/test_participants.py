@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import select
 
-from meeting.agenda.service import compute_quorum
+from meeting.agenda.service import compute_quorum, participant_change_refusal
+from meeting.audit import AuditEntry
 
 if TYPE_CHECKING:
     from tests.support.api import Council
@@ -64,6 +67,54 @@ async def test_role_change_applies_to_the_next_request(council: Council) -> None
     assert (
         await api.call("POST", f"{council.url}/agenda", "delegate1", json={"title": "x"})
     ).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("by_admin", "by_chair", "own", "live", "refused"),
+    [
+        (False, False, False, False, None),  # the secretary arranges roles before the session
+        (False, True, False, False, None),
+        (False, False, True, False, "participant.cannot_change_self"),
+        (
+            False,
+            True,
+            True,
+            False,
+            "participant.cannot_change_self",
+        ),  # a chair does not promote themselves either
+        (False, False, False, True, "participant.chair_decides"),  # live: the chair's call
+        (False, True, False, True, None),
+        (False, True, True, True, "participant.cannot_change_self"),
+        (True, False, True, True, None),  # an administrator may do everything
+    ],
+)
+def test_who_may_change_roles_and_votes(
+    by_admin: bool, by_chair: bool, own: bool, live: bool, refused: str | None
+) -> None:
+    refusal = participant_change_refusal(by_admin=by_admin, by_chair=by_chair, own=own, live=live)
+    assert (refusal[0] if refusal else None) == refused
+
+
+async def test_a_secretary_cannot_make_themselves_chair_while_the_meeting_is_live(council: Council) -> None:
+    api, url = council.api, council.url
+    secretary = council.participant_ids["secretary"]
+    for status in ("scheduled", "live"):
+        await api.ok("POST", f"{url}/status", "secretary", json={"status": status})
+    promote = await api.call(
+        "PATCH", f"{url}/participants/{secretary}", "secretary", json={"role": "chair", "voting": True}
+    )
+    assert (promote.status_code, promote.json()["code"]) == (403, "participant.cannot_change_self")
+    delegate = council.participant_ids["delegate1"]
+    demote = await api.call("PATCH", f"{url}/participants/{delegate}", "secretary", json={"voting": False})
+    assert (demote.status_code, demote.json()["code"]) == (403, "participant.chair_decides")
+    listed = {p["id"]: p for p in await api.ok("GET", f"{url}/participants", "chair")}
+    assert (listed[secretary]["role"], listed[delegate]["voting"]) == ("secretary", True)
+    # The chair may, and the change is in the record's chain.
+    await api.ok("PATCH", f"{url}/participants/{delegate}", "chair", json={"voting": False})
+    chained = select(AuditEntry.payload).where(AuditEntry.action == "participant.change")
+    changes = [json.loads(payload) for payload in await api.db.scalars(chained)]
+    expected = [(delegate, False, api.ids["chair"])]
+    assert [(c["participant"], c["voting"], c["by"]) for c in changes] == expected
 
 
 async def test_removed_participant_loses_access_at_once(council: Council) -> None:
