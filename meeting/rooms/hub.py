@@ -8,6 +8,7 @@ never delays the others: its outbox overflows, pointer events go first, then it 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from dataclasses import dataclass, field
@@ -80,6 +81,7 @@ class Connection:
     paused: bool = True  # until the snapshot or replay is sent, events wait in the outbox
     writer: asyncio.Task[None] | None = None
     closer: asyncio.Task[None] | None = None
+    last_resync: float = float("-inf")  # monotonic time of the last resync this socket asked for
 
     def push(self, text: str) -> None:
         """Queue an event; a connection that fell too far behind is closed so it resyncs."""
@@ -190,6 +192,8 @@ class Hub:
         self.session_factory = session_factory
         self.rooms: dict[int, Room] = {}
         self.presence = Presence(broker, on_gone=self._announce_gone)
+        # Sockets of this process still waiting for their `auth` message, per client address.
+        self.waiting_for_auth: collections.Counter[str] = collections.Counter()
         self._lock = asyncio.Lock()
         self._users_task: asyncio.Task[None] | None = None
 

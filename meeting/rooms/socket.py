@@ -82,7 +82,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("meeting.rooms")
 
-AUTH_TIMEOUT_SECONDS = 10.0
+# A socket that has not authenticated costs the server and proves nothing: it gets a few seconds, and
+# one address may hold only so many at once (tablets authenticate within milliseconds of connecting).
+AUTH_TIMEOUT_SECONDS = 5.0
+UNAUTHENTICATED_PER_ADDRESS = 100
+# A resync replays at most this many events (more is cheaper as a snapshot), at most once a second.
+REPLAY_LIMIT = 1000
+RESYNC_INTERVAL_SECONDS = 1.0
 POINTER_INTERVAL_SECONDS = 1 / 30  # 30 positions a second look smooth; more only loads the room
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(ClientMessage)
@@ -141,7 +147,19 @@ async def room_socket(socket: WebSocket[Any, Any, Any], meeting_id: FromPath[int
     if not origin_allowed(socket, settings):
         await _refuse(socket, Close.FORBIDDEN, "origin not allowed")
         return
-    auth = await _first_message(socket, settings.socket_frame_limit)
+    address = socket.client.host if socket.client else ""
+    if hub.waiting_for_auth[address] >= UNAUTHENTICATED_PER_ADDRESS:
+        await _refuse(
+            socket, Close.TOO_MANY_SOCKETS, "too many sockets from your address waiting to authenticate"
+        )
+        return
+    hub.waiting_for_auth[address] += 1
+    try:
+        auth = await _first_message(socket, settings.socket_frame_limit)
+    finally:
+        hub.waiting_for_auth[address] -= 1
+        if not hub.waiting_for_auth[address]:
+            del hub.waiting_for_auth[address]
     if auth is None:
         return
     token = auth.token or token_from(socket, allow_cookie=True)
@@ -202,9 +220,8 @@ async def _catch_up(hub: Hub, connection: Connection, last_seq: int | None) -> N
     async with hub.session_factory() as session:
         replay = None
         if last_seq is not None:
-            replay = await service.events_after(
-                session, connection.meeting_id, last_seq, hub.settings.room_event_retention
-            )
+            limit = min(hub.settings.room_event_retention, REPLAY_LIMIT)
+            replay = await service.events_after(session, connection.meeting_id, last_seq, limit)
         if replay is None:
             access = await load_access(session, connection.meeting_id, await _user(session, connection))
             connected = await hub.presence.connected(connection.meeting_id)
@@ -375,6 +392,12 @@ async def _carry_out(hub: Hub, connection: Connection, message: Any) -> None:
         return
     async with hub.session_factory() as session:
         if isinstance(message, Resync):
+            now = time.monotonic()
+            if now - connection.last_resync < RESYNC_INTERVAL_SECONDS:
+                too_often = RateLimited(Code.ROOM_RESYNC_TOO_OFTEN, "at most one resync a second")
+                _refuse_message(connection, too_often, message.ref)
+                return
+            connection.last_resync = now
             connection.paused = True
             await _catch_up(hub, connection, message.last_seq)
             return
