@@ -117,6 +117,13 @@ def new_context(browser: Browser, server: str) -> Iterator[Callable[..., Browser
     (Playwright's context options: viewport, has_touch …) say otherwise; all closed after the test."""
     contexts: list[BrowserContext] = []
     errors: list[str] = []
+    blocked: list[str] = []  # what the Content-Security-Policy refused: the client must need none of it
+
+    def watch(page: Page) -> None:
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on(
+            "console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None
+        )
 
     def make(**options: Any) -> BrowserContext:
         context = browser.new_context(
@@ -124,7 +131,7 @@ def new_context(browser: Browser, server: str) -> Iterator[Callable[..., Browser
             base_url=server,
         )
         context.set_default_timeout(10_000)
-        context.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(str(exc))))
+        context.on("page", watch)
         contexts.append(context)
         return context
 
@@ -132,6 +139,7 @@ def new_context(browser: Browser, server: str) -> Iterator[Callable[..., Browser
     for context in contexts:
         context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"
+    assert not blocked, f"the Content-Security-Policy blocked: {blocked}"
 
 
 def login(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
