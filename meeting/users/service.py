@@ -36,7 +36,13 @@ log = logging.getLogger("meeting.users")
 
 
 class LoginLimiter:
-    """Moving-window limits on login attempts per username and per client address."""
+    """Moving-window limits on login attempts, per account *from one address* and per address.
+
+    Guessing stays slow for everyone (ten tries a minute at one account from one address, and at most
+    ADDRESS_LIMIT_FACTOR times that from one address at all, each try costing an argon2 hash), while a
+    stranger cannot lock the owner out: their tries count against their own address, and the owner on
+    another tablet still gets in.
+    """
 
     def __init__(self, settings: Settings, redis: Redis | None) -> None:
         # With Redis the counts are shared by every server process; the connections are the broker's,
@@ -59,7 +65,8 @@ class LoginLimiter:
 
     async def hit(self, username: str, address: str) -> None:
         """Count one attempt; raise RateLimited when either key is over its limit."""
-        for limit, key in ((self._per_user, f"user:{username}"), (self._per_address, f"addr:{address}")):
+        keys = ((self._per_user, f"user:{username}@{address}"), (self._per_address, f"addr:{address}"))
+        for limit, key in keys:
             try:
                 allowed = await self._limiter.hit(limit, key)
             except (RedisError, OSError) as exc:
