@@ -90,7 +90,9 @@ async def test_verify_finds_the_tampered_entry(
         0,
         f"audit ok: {entries} entries in 1 chain(s); the stored record of 1 meeting(s) matches them",
     )
-    third = await db.scalar(select(AuditEntry).where(AuditEntry.action == "ballot.cast").limit(1))
+    third = await db.scalar(
+        select(AuditEntry).where(AuditEntry.action == "ballot.cast").order_by(AuditEntry.seq).limit(1)
+    )
     assert third is not None
     forged = third.payload.replace('"choice":[0]', '"choice":[1]')
     assert forged != third.payload

@@ -85,9 +85,9 @@ async def test_approved_minutes_are_stored_once_and_served_byte_for_byte(
     # The approval is in the chain, with the hash of exactly what is served.
     entries = (
         await db.execute(
-            select(AuditEntry.action, AuditEntry.payload).where(
-                AuditEntry.meeting_id == session.council.meeting_id
-            )
+            select(AuditEntry.action, AuditEntry.payload)
+            .where(AuditEntry.meeting_id == session.council.meeting_id)
+            .order_by(AuditEntry.seq)
         )
     ).all()
     actions = [action for action, _ in entries]
