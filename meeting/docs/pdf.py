@@ -164,11 +164,43 @@ def _fitting(font: pymupdf.Font, text: str, width: float, size: float) -> float:
     return size if length <= width else max(1.0, size * max(width, 1.0) / length)
 
 
+def drop_active_content(document: pymupdf.Document) -> None:
+    """Take out what a served copy must not do when opened: run JavaScript (on open, in forms, in
+    page or document actions), launch programs or open other files, carry embedded or attached files.
+    Text, pictures, bookmarks, links within the document and to web pages stay."""
+    document.scrub(
+        attached_files=True,
+        embedded_files=True,
+        javascript=True,
+        # Everything else a reader needs is kept.
+        clean_pages=False,
+        hidden_text=False,
+        metadata=False,
+        redactions=False,
+        remove_links=False,
+        reset_fields=False,
+        reset_responses=False,
+        thumbnails=False,
+        xml_metadata=False,
+    )
+    catalog = document.pdf_catalog()
+    for key in ("OpenAction", "AA"):
+        document.xref_set_key(catalog, key, "null")
+    for page in document:
+        document.xref_set_key(page.xref, "AA", "null")
+        for attachment in list(page.annots(types=[pymupdf.PDF_ANNOT_FILE_ATTACHMENT])):
+            page.delete_annot(attachment)
+        for link in page.get_links():
+            if link["kind"] in (pymupdf.LINK_LAUNCH, pymupdf.LINK_GOTOR):
+                page.delete_link(link)
+
+
 def watermark(path: str, out_path: str, stamp: str, footer: str) -> None:
     """Copy the PDF with `stamp` (if any) across every page and `footer` along its bottom edge, as a
-    reader sees it."""
+    reader sees it, without its active content."""
     font = _font()
     with pymupdf.open(path, filetype="pdf") as document:
+        drop_active_content(document)
         # A resource name no page uses yet: insert_font would reuse an existing one (a subset "notos"
         # from our own generator, say), and the glyphs missing from it would print as blanks.
         used = {info[4] for number in range(document.page_count) for info in document.get_page_fonts(number)}

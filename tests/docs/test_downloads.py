@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from meeting.docs.models import DocumentDownload
 from tests.support.api import upload
-from tests.support.files import make_pdf
+from tests.support.files import active_content, active_pdf, make_pdf
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -204,3 +204,19 @@ async def test_stamp_is_upright_and_on_the_page_whatever_its_rotation_and_boxes(
         assert any(
             (pixel := image.pixel(x, y))[0] - pixel[1] > 50 for y in strip for x in range(image.width // 2)
         ), f"{case}: no footer ink along the bottom of the rendered page"
+
+
+async def test_served_copies_drop_active_content_and_the_original_keeps_it_for_managers(
+    council: Council,
+) -> None:
+    response = await upload(council, [("Nghị quyết chủ động.pdf", active_pdf(), "application/pdf")])
+    assert response.status_code == 201, response.text
+    url = f"{council.url}/documents/{response.json()['id']}/download"
+    original = await council.api.call("GET", url, "secretary", params={"original": "true"})
+    assert all(active_content(original.content).values())  # the test file really carries it all
+    served = await council.api.call("GET", url, "delegate1")
+    assert active_content(served.content) == dict.fromkeys(active_content(original.content), 0)
+    with pymupdf.open(stream=served.content, filetype="pdf") as pdf:
+        # What is harmless stays: the text, and a link to a web page.
+        assert "Nghi quyet" in pdf[0].get_text()
+        assert [link["kind"] for link in pdf[0].get_links()] == [pymupdf.LINK_URI]

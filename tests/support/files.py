@@ -145,3 +145,45 @@ def pdfsig(pdf: bytes, tmp_path: Path) -> list[dict[str, str]]:
 needs_pdfsig = pytest.mark.skipif(
     shutil.which("pdfsig") is None, reason="pdfsig is not installed (Debian package poppler-utils)"
 )
+
+
+def active_pdf() -> bytes:
+    """A PDF that acts when opened: JavaScript on open, a launch link, an embedded and an attached file."""
+    with pymupdf.open() as document:
+        page = document.new_page()
+        page.insert_text((72, 72), "Nghi quyet co noi dung chu dong", fontname="helv")
+        page.insert_link(
+            {"kind": pymupdf.LINK_LAUNCH, "from": pymupdf.Rect(72, 100, 300, 120), "file": "calc.exe"}
+        )
+        page.insert_link(
+            {"kind": pymupdf.LINK_URI, "from": pymupdf.Rect(72, 130, 300, 150), "uri": "https://example.org/"}
+        )
+        page.add_file_annot(pymupdf.Point(72, 200), b"payload", "attached.exe")
+        document.embfile_add("embedded.exe", b"MZ payload")
+        script = document.get_new_xref()
+        document.update_object(script, "<< /Type /Action /S /JavaScript /JS (app.alert('opened')) >>")
+        document.xref_set_key(document.pdf_catalog(), "OpenAction", f"{script} 0 R")
+        return document.tobytes()
+
+
+def active_content(pdf: bytes) -> dict[str, int]:
+    """How much of what `active_pdf` puts in is still in a PDF (all zeros: a safe copy)."""
+    with pymupdf.open(stream=pdf, filetype="pdf") as document:
+        catalog = document.pdf_catalog()
+        links = [link for page in document for link in page.get_links()]
+        return {
+            "open action": int(document.xref_get_key(catalog, "OpenAction")[0] != "null"),
+            "javascript": sum(
+                "JavaScript" in document.xref_object(x) for x in range(1, document.xref_length())
+            ),
+            "launch actions": sum(
+                "/Launch" in document.xref_object(x) for x in range(1, document.xref_length())
+            ),
+            "links to files": sum(
+                link["kind"] in (pymupdf.LINK_LAUNCH, pymupdf.LINK_GOTOR) for link in links
+            ),
+            "embedded files": document.embfile_count(),
+            "attached files": sum(
+                a.type[0] == pymupdf.PDF_ANNOT_FILE_ATTACHMENT for page in document for a in page.annots()
+            ),
+        }
