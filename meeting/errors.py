@@ -127,6 +127,8 @@ class Code(StrEnum):
     DOCUMENT_MALFORMED_UPLOAD = "document.malformed_upload"
     DOCUMENT_UNKNOWN_AGENDA_ITEM = "document.unknown_agenda_item"
     DOCUMENT_INVALID_CLASSIFICATION = "document.invalid_classification"
+    RESOLUTION_CHAIR_ONLY = "resolution.chair_only"
+    RESOLUTION_NOT_MARKED = "resolution.not_marked"
     SEARCH_QUERY_EMPTY = "search.query_empty"
     # Polls, ballots, conclusions
     POLL_NOT_FOUND = "poll.not_found"

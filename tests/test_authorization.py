@@ -264,6 +264,14 @@ async def _document_url(c: Council, below: str = "", **kwargs: Any) -> Call:
     return Call(f"{c.url}/documents/{(await _document(c))['id']}{below}", kwargs)
 
 
+async def _sign_resolution(c: Council) -> Call:
+    """A new document marked as a resolution, and the chair's signature with the demo certificate."""
+    document = await _new_document(c)
+    url = f"{c.url}/documents/{document['id']}"
+    await c.api.ok("PATCH", url, "secretary", json={"resolution": True})
+    return Call(f"{url}/sign", {"json": {"source": "demo", "password": DEMO_SIGNING_PASSWORD}})
+
+
 async def _delete_document(c: Council) -> Call:
     return Call(f"{c.url}/documents/{(await _new_document(c))['id']}")
 
@@ -404,6 +412,15 @@ RULES = [
     ),
     Rule("delete document", "DELETE", DOCUMENT, _delete_document, MANAGERS),
     Rule("replace document", "POST", DOCUMENT + "/versions", _new_version, MANAGERS),
+    # A signature is personal: not even an administrator signs for the chair.
+    Rule("sign resolution", "POST", DOCUMENT + "/sign", _sign_resolution, frozenset({"chair"})),
+    Rule(
+        "document signatures",
+        "GET",
+        DOCUMENT + "/signatures",
+        lambda c: _document_url(c, "/signatures"),
+        PARTICIPANTS,
+    ),
     Rule(
         "rendering status", "GET", DOCUMENT + "/status", lambda c: _document_url(c, "/status"), PARTICIPANTS
     ),

@@ -36,11 +36,14 @@ DYNAMIC_KEYS = {
     "vote.rule.": ["simple", "absolute", "members", "two_thirds"],
     "vote.state.": ["draft", "open", "closed", "published"],
     "vote.done.": ["open", "close", "publish"],
+    "minutes.status.": ["draft", "submitted", "approved"],
+    "minutes.signedBy.": ["secretary", "chair"],
+    "signing.source.": ["pkcs12", "token", "demo"],
 }
 KEY_PREFIXES = (
     "app", "nav", "conn", "common", "login", "meetings", "meeting", "item", "role", "editor", "agenda",
     "participants", "attendance", "quorum", "documents", "error", "chair", "conclusion", "follow", "live",
-    "note", "room", "search", "speakers", "tool", "viewer", "vote",
+    "note", "room", "search", "speakers", "tool", "viewer", "vote", "minutes", "signing",
 )  # fmt: skip
 # Socket event names and storage keys share the dotted shape of translation keys; they are not labels.
 NOT_LABELS = re.compile(

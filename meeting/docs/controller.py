@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi.spec import (
     OpenAPIFormat,
@@ -18,16 +19,23 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec import Schema as OpenAPISchema
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import File
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from meeting.agenda import Access, provide_access
 from meeting.broker import Publisher
 from meeting.db import DbSession
-from meeting.docs import service
+from meeting.docs import service, signatures
 from meeting.docs.deps import Docs, provide_docs
 from meeting.docs.models import DocumentClassification
 from meeting.docs.render import DocsRuntime
-from meeting.docs.schemas import DocumentProgress, DocumentRead, DocumentUpdate, SearchHit
+from meeting.docs.schemas import (
+    DocumentProgress,
+    DocumentRead,
+    DocumentUpdate,
+    SearchHit,
+    SignatureRequest,
+)
+from meeting.docs.signing import SignatureReport
 from meeting.docs.text import content_disposition
 from meeting.docs.upload import Upload, receive_upload
 
@@ -71,7 +79,7 @@ async def _receive(request: Request[Any, Any, Any], docs: DocsRuntime) -> Upload
 
 
 class DocumentController(Controller):
-    """A meeting's documents: upload, replace, delete, read, page images, search, download."""
+    """A meeting's documents: upload, replace, delete, read, sign, page images, search, download."""
 
     path = "/api/meetings/{meeting_id:int}"
     tags = ["documents"]
@@ -143,8 +151,31 @@ class DocumentController(Controller):
         document_id: FromPath[int],
         data: JSONBody[DocumentUpdate],
     ) -> DocumentRead:
-        """Rename a document or change its classification (chair, secretary)."""
+        """Rename a document, change its classification, mark it a resolution or not (chair, secretary)."""
         return await service.update_document(db_session, broker, access, document_id, data)
+
+    @post("/documents/{document_id:int}/sign", status_code=HTTP_200_OK)
+    async def sign_document(
+        self,
+        db_session: DbSession,
+        broker: Publisher,
+        state: State,
+        access: Access,
+        docs: Docs,
+        document_id: FromPath[int],
+        data: JSONBody[SignatureRequest],
+    ) -> DocumentRead:
+        """The chair signs a resolution: the signed PDF becomes its next version (the chair only)."""
+        return await signatures.sign_resolution(
+            db_session, broker, docs, state.settings, access, document_id, data
+        )
+
+    @get("/documents/{document_id:int}/signatures")
+    async def document_signatures(
+        self, db_session: DbSession, state: State, access: Access, docs: Docs, document_id: FromPath[int]
+    ) -> SignatureReport:
+        """The signatures of the current version, each checked: signer, time, trust, integrity."""
+        return await signatures.document_signatures(db_session, docs, state.settings, access, document_id)
 
     @delete("/documents/{document_id:int}", status_code=HTTP_204_NO_CONTENT)
     async def delete_document(

@@ -32,6 +32,8 @@ class Document(Base):
         Enum(DocumentClassification, native_enum=False, length=20, validate_strings=True),
         default=DocumentClassification.ordinary,
     )
+    # A resolution (nghị quyết): the chair signs its current version, which becomes the next version.
+    resolution: Mapped[bool] = mapped_column(Boolean, default=False)
     # No foreign key: versions point at their document, and a cycle would complicate deletes.
     current_version_id: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -54,6 +56,8 @@ class DocumentVersion(Base):
     # Pages rendered at the default width by the background renderer (on-demand renders are not counted).
     rendered_pages: Mapped[int] = mapped_column(Integer, default=0)
     file_name: Mapped[str] = mapped_column(String(255))
+    # The signature field this version was made by adding ("chu-toa"); None for an uploaded version.
+    signature_field: Mapped[str | None] = mapped_column(String(40))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 

@@ -43,6 +43,9 @@ COMMON = [
 # The draft budget is handed out as confidential until the council passes it: its downloads are stamped
 # "Tài liệu mật"; the other papers are ordinary (their downloads name the reader only).
 CONFIDENTIAL_ITEMS = frozenset({"Dự toán ngân sách huyện năm 2027"})
+# The draft resolution on public investment is marked as a resolution, unsigned: in `make serve` the chair
+# signs it in the documents tab with the demo certificate (password "demo").
+RESOLUTION_ITEMS = frozenset({"Kế hoạch đầu tư công trung hạn"})
 
 
 async def seed_demo_documents(
@@ -72,7 +75,9 @@ async def seed_demo_documents(
             )
             fields = {"agendaItemId": str(item.id), "title": title, "classification": classification}
             upload = Upload(files=[incoming], fields=fields)
-            read = await service.add_document(session, runtime, meeting.id, user_id, upload)
+            read = await service.add_document(
+                session, runtime, meeting.id, user_id, upload, resolution=item.title in RESOLUTION_ITEMS
+            )
             version = read.current_version
             rendered = await runtime.render_version(
                 meeting.id, read.id, version.id, version.sha256, version.page_count, publish=False

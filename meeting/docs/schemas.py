@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Annotated
+
+import msgspec
 
 from meeting.broker import Event
 from meeting.docs.models import DocumentClassification
@@ -27,6 +30,8 @@ class VersionRead(Schema):
     created_by_id: int | None
     # Pages without a text layer (scans): not searchable until OCR exists.
     textless_pages: list[int]
+    # Made here by a signature (the chair's, on a resolution); an uploaded signed PDF does not count.
+    signed: bool
     # Append "/{page}?width=200|1280|2048"; the session cookie authenticates <img> requests.
     pages_url: str
 
@@ -39,16 +44,37 @@ class DocumentRead(Schema):
     agenda_item_id: int | None
     title: str
     classification: DocumentClassification
+    # A resolution (nghị quyết) of the council: the chair signs it (POST …/sign).
+    resolution: bool
     created_at: dt.datetime
     current_version: VersionRead
     version_ids: list[int]
 
 
 class DocumentUpdate(Schema):
-    """Changes to a document's title or classification (its content changes by a new version)."""
+    """Changes to a document's title, classification or resolution mark (its content changes by a new
+    version)."""
 
     title: Annotated[str, ShortText] | None = None
     classification: DocumentClassification | None = None
+    resolution: bool | None = None
+
+
+class SigningSource(enum.StrEnum):
+    """Where the key of a signature comes from."""
+
+    pkcs12 = "pkcs12"  # the signer's own file, sent with this request only
+    token = "token"  # the PKCS#11 token configured on the server
+    demo = "demo"  # the demo CA's certificate for this user (demo mode only)
+
+
+class SignatureRequest(Schema):
+    """A signature on the minutes or a resolution; `pkcs12` (base64) and `password` are used once, never
+    kept."""
+
+    source: SigningSource
+    pkcs12: Annotated[bytes, msgspec.Meta(max_length=64 * 1024)] | None = None
+    password: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
 class DocumentProgress(Schema):

@@ -157,8 +157,12 @@ async def _store_version(
     user_id: int | None,
     make_event: type[DocumentAdded] | type[DocumentChanged],
     broker: Broker | None,
+    signature_field: str | None = None,
 ) -> DocumentRead:
-    """Verify, store the blob, write version and pages, commit and announce; undo the blob on failure."""
+    """Verify, store the blob, write version and pages, commit and announce; undo the blob on failure.
+
+    `signature_field` names the signature a signed version was made by adding (None for uploads).
+    """
     created = False
     prepared: Prepared | None = None
     try:
@@ -177,6 +181,7 @@ async def _store_version(
             page_count=len(prepared.pages),
             rendered_pages=0,
             file_name=prepared.file_name,
+            signature_field=signature_field,
             created_by_id=user_id,
             created_at=utcnow(),
         )
@@ -198,12 +203,15 @@ async def _store_version(
                 for index, (width, height, page_text) in enumerate(prepared.pages, start=1)
             ],
         )
-        await audit.append(
-            session,
-            document.meeting_id,
-            "document.version",
-            {"document": document.id, "version": version.id, "sha256": version.sha256, "by": user_id},
-        )
+        details: dict[str, object] = {
+            "document": document.id,
+            "version": version.id,
+            "sha256": version.sha256,
+            "by": user_id,
+        }
+        if signature_field is not None:
+            details["signature"] = signature_field
+        await audit.append(session, document.meeting_id, "document.version", details)
         read = await _read(session, document)
         await _commit(session, broker, document.meeting_id, [make_event(document=read)])
     except BaseException:
@@ -249,6 +257,7 @@ async def _read(session: AsyncSession, document: Document) -> DocumentRead:
         agenda_item_id=document.agenda_item_id,
         title=document.title,
         classification=document.classification,
+        resolution=document.resolution,
         created_at=document.created_at,
         current_version=_version_read(document, current, textless),
         version_ids=[v.id for v in versions],
@@ -267,6 +276,7 @@ def _version_read(document: Document, version: DocumentVersion, textless: list[i
         created_at=version.created_at,
         created_by_id=version.created_by_id,
         textless_pages=textless,
+        signed=version.signature_field is not None,
         pages_url=f"/api/meetings/{document.meeting_id}/documents/{document.id}/versions/{version.id}/pages",
     )
 
@@ -335,7 +345,13 @@ async def upload_document(
 
 
 async def add_document(
-    session: AsyncSession, runtime: DocsRuntime, meeting_id: int, user_id: int, upload: Upload
+    session: AsyncSession,
+    runtime: DocsRuntime,
+    meeting_id: int,
+    user_id: int,
+    upload: Upload,
+    *,
+    resolution: bool = False,
 ) -> DocumentRead:
     """Store a document without a request (the demo seed): no access check, no event."""
     item_id = _item_id(upload)
@@ -345,6 +361,7 @@ async def add_document(
         agenda_item_id=item_id,
         title=upload.fields.get("title", "")[:200],
         classification=_classification(upload) or DocumentClassification.ordinary,
+        resolution=resolution,
         created_by_id=user_id,
         created_at=utcnow(),
     )
@@ -370,6 +387,27 @@ async def replace_document(
         classification = _classification(upload)
         if classification is not None:
             document.classification = classification
+    except BaseException:
+        upload.discard()
+        raise
+    return await add_version(session, broker, runtime, access, document, upload)
+
+
+async def add_version(
+    session: AsyncSession,
+    broker: Broker | None,
+    runtime: DocsRuntime,
+    access: MeetingAccess,
+    document: Document,
+    upload: Upload,
+    signature_field: str | None = None,
+) -> DocumentRead:
+    """Store an upload as the document's next version (the caller has checked who may); the room is told.
+
+    Uploaded versions and signed ones (`signature_field`) take this one path: checked and inspected in
+    the worker, rendered, searchable, chained as `document.version`.
+    """
+    try:
         number = int(
             await session.scalar(
                 select(func.max(DocumentVersion.number)).where(DocumentVersion.document_id == document.id)
@@ -380,14 +418,23 @@ async def replace_document(
         upload.discard()
         raise
     return await _store_version(
-        session, runtime, upload, document, number + 1, access.user.id, DocumentChanged, broker
+        session,
+        runtime,
+        upload,
+        document,
+        number + 1,
+        access.user.id,
+        DocumentChanged,
+        broker,
+        signature_field,
     )
 
 
 async def update_document(
     session: AsyncSession, broker: Broker, access: MeetingAccess, document_id: int, data: DocumentUpdate
 ) -> DocumentRead:
-    """Rename a document or change its classification, until the record is final; the room is told."""
+    """Rename a document, change its classification or (un)mark it a resolution, until the record is
+    final; the room is told."""
     access.require_manager()
     access.require_open_record()
     document = await load_document(session, access, document_id)
@@ -396,6 +443,8 @@ async def update_document(
         document.title = unicodedata.normalize("NFC", data.title).strip() or document.title
     if data.classification is not None:
         document.classification = data.classification
+    if data.resolution is not None:
+        document.resolution = data.resolution
     read = await _read(session, document)
     await broker.commit(session, document.meeting_id, [DocumentChanged(document=read)])
     return read

@@ -20,20 +20,12 @@ from meeting import audit
 from meeting.agenda.models import Meeting, MeetingStatus, MinutesStatus, ParticipantRole
 from meeting.agenda.schemas import MeetingChanged, MeetingRead
 from meeting.db import utcnow
-from meeting.docs.demo_ca import DEMO_CA_DIR
-from meeting.docs.signing import (
-    Credentials,
-    Pkcs12File,
-    SignatureReport,
-    TokenKey,
-    configured_trust_roots,
-    sign_pdf_async,
-    verify_pdf_async,
-)
-from meeting.errors import Code, Conflict, Forbidden, InvalidInput, InvalidState
+from meeting.docs.signatures import credentials_for, signing_sources
+from meeting.docs.signing import SignatureReport, configured_trust_roots, sign_pdf_async, verify_pdf_async
+from meeting.errors import Code, Conflict, Forbidden, InvalidState
 from meeting.voting import minutes
 from meeting.voting.models import MinutesCopy
-from meeting.voting.schemas import MinutesCopyRead, MinutesSign, MinutesState, SigningSource
+from meeting.voting.schemas import MinutesCopyRead, MinutesState
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +33,7 @@ if TYPE_CHECKING:
     from meeting.agenda import MeetingAccess
     from meeting.broker import Broker
     from meeting.docs import DocsRuntime
+    from meeting.docs.schemas import SignatureRequest
     from meeting.settings import Settings
 
 
@@ -50,16 +43,6 @@ async def _copies(session: AsyncSession, meeting_id: int) -> list[MinutesCopy]:
             select(MinutesCopy).where(MinutesCopy.meeting_id == meeting_id).order_by(MinutesCopy.number)
         )
     )
-
-
-def signing_sources(settings: Settings) -> list[SigningSource]:
-    """How signers may sign on this server."""
-    sources = [SigningSource.pkcs12]
-    if settings.pkcs11_module and settings.pkcs11_token:
-        sources.append(SigningSource.token)
-    if settings.demo_signing:
-        sources.append(SigningSource.demo)
-    return sources
 
 
 async def minutes_state(session: AsyncSession, settings: Settings, access: MeetingAccess) -> MinutesState:
@@ -185,27 +168,13 @@ SIGNATURE_FIELDS = {ParticipantRole.secretary: "thu-ky", ParticipantRole.chair: 
 REASONS = {ParticipantRole.secretary: "Thư ký ký biên bản", ParticipantRole.chair: "Chủ tọa ký biên bản"}
 
 
-def _credentials(settings: Settings, access: MeetingAccess, data: MinutesSign) -> Credentials:
-    username = access.user.username
-    if data.source == SigningSource.token:
-        return TokenKey.from_settings(settings, username)
-    if data.source == SigningSource.demo:
-        path = settings.data_dir / DEMO_CA_DIR / f"{username}.p12"
-        if not settings.demo_signing or not path.is_file():
-            raise InvalidInput(Code.SIGNING_NO_CERTIFICATE, f"there is no demo certificate for {username}")
-        return Pkcs12File(path.read_bytes(), data.password)
-    if not data.pkcs12:
-        raise InvalidInput(Code.SIGNING_NO_CERTIFICATE, "pkcs12 (the signer's .p12/.pfx file) is missing")
-    return Pkcs12File(data.pkcs12, data.password)
-
-
 async def sign_minutes(
     session: AsyncSession,
     broker: Broker,
     docs: DocsRuntime,
     settings: Settings,
     access: MeetingAccess,
-    data: MinutesSign,
+    data: SignatureRequest,
 ) -> MinutesState:
     """Add the caller's signature to the newest copy of the approved minutes, as the next copy.
 
@@ -227,7 +196,7 @@ async def sign_minutes(
         raise InvalidState(
             Code.MINUTES_SECRETARY_SIGNS_FIRST, f"the secretary of meeting {meeting.id} has not signed yet"
         )
-    credentials = _credentials(settings, access, data)
+    credentials = credentials_for(settings, access.user, data)
     signed = await sign_pdf_async(
         docs.store.blob_path(latest.sha256).read_bytes(),
         credentials,

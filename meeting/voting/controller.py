@@ -16,6 +16,7 @@ from meeting.agenda import Access, provide_access
 from meeting.broker import Publisher
 from meeting.db import DbSession
 from meeting.docs import Docs, provide_docs
+from meeting.docs.schemas import SignatureRequest
 from meeting.docs.signing import SignatureReport
 from meeting.voting import approval, bundle, conclusions, minutes, service
 from meeting.voting.deps import Sealing, provide_sealer
@@ -25,7 +26,6 @@ from meeting.voting.schemas import (
     BallotStatus,
     ConclusionRead,
     ConclusionWrite,
-    MinutesSign,
     MinutesState,
     PollCreate,
     PollRead,
@@ -222,7 +222,7 @@ class MinutesController(Controller):
         state: State,
         access: Access,
         docs: Docs,
-        data: JSONBody[MinutesSign],
+        data: JSONBody[SignatureRequest],
     ) -> MinutesState:
         """Sign the approved minutes (the secretary, then the chair): a new stored copy each time."""
         return await approval.sign_minutes(db_session, broker, docs, state.settings, access, data)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Annotated
 
 import msgspec
 
 from meeting.agenda.models import MinutesStatus
 from meeting.broker import Event
+from meeting.docs.schemas import SigningSource
 from meeting.schemas import LongText, Schema
 from meeting.voting.models import PollState
 from meeting.voting.tally import MajorityRule, PollKind, PollMethod
@@ -204,14 +204,6 @@ class ConclusionChanged(Event, tag="conclusion.changed"):
     conclusion: ConclusionRead
 
 
-class SigningSource(enum.StrEnum):
-    """Where the key of a signature comes from."""
-
-    pkcs12 = "pkcs12"  # the signer's own file, sent with this request only
-    token = "token"  # the PKCS#11 token configured on the server
-    demo = "demo"  # the demo CA's certificate for this user (demo mode only)
-
-
 class MinutesCopyRead(Schema):
     """A stored PDF of the approved minutes: the approved original (number 1), then signed copies."""
 
@@ -230,11 +222,3 @@ class MinutesState(Schema):
     copies: list[MinutesCopyRead]
     # How a signer may sign here: their own PKCS#12 file, the server's token, the demo certificates.
     signing_sources: list[SigningSource]
-
-
-class MinutesSign(Schema):
-    """A signature on the approved minutes; `pkcs12` (base64) and `password` are used once, never kept."""
-
-    source: SigningSource
-    pkcs12: Annotated[bytes, msgspec.Meta(max_length=64 * 1024)] | None = None
-    password: Annotated[str, msgspec.Meta(max_length=200)] = ""

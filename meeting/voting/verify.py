@@ -101,6 +101,8 @@ class Recorded:
     polls: dict[int, PollFacts] = field(default_factory=dict)
     conclusions: dict[tuple[int, int], str] = field(default_factory=dict)
     versions: dict[int, tuple[int, str]] = field(default_factory=dict)
+    # The signature field a version was made by adding (the chair's, on a resolution).
+    signed_versions: dict[int, str] = field(default_factory=dict)
     removed_documents: set[int] = field(default_factory=set)
     minutes: str | None = None
     copies: dict[int, str] = field(default_factory=dict)
@@ -151,6 +153,8 @@ def replay(entries: list[AuditEntry]) -> Recorded:
             recorded.conclusions[(data["item"], data["version"])] = data["sha256"]
         elif action == "document.version":
             recorded.versions[data["version"]] = (data["document"], data["sha256"])
+            if "signature" in data:
+                recorded.signed_versions[data["version"]] = data["signature"]
         elif action == "document.remove":
             recorded.removed_documents.add(data["document"])
         elif action in MINUTES_STEPS:
@@ -380,6 +384,9 @@ class _Checker:
             if version.id in recorded or self.recorded.complete:
                 what = f"document {document.id}, version {version.number}"
                 if found := self._diff(what, (document.id, version.sha256), recorded.get(version.id)):
+                    return found
+                signature = self.recorded.signed_versions.get(version.id)
+                if found := self._diff(f"the signature of {what}", version.signature_field, signature):
                     return found
             what = f"the file of document {document.id}, version {version.number}"
             if found := self._diff(what, _file_hash(self.store.blob_path(version.sha256)), version.sha256):

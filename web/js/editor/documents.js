@@ -4,9 +4,12 @@ import { api, upload, errorText } from "../api.js";
 import { t } from "../i18n.js";
 import { showError, busy, confirmAction, toast } from "../ui.js";
 import { pageUrl } from "../viewer.js";
+import { signDialog, signingSources } from "./signing.js";
 
 export function documentsTab({ meeting, body }) {
   const manage = ["chair", "secretary"].includes(meeting.myRole) || meeting.myRole == null;
+  // A signature is personal: only the meeting's chair signs resolutions, not an administrator for them.
+  const signer = meeting.myRole === "chair";
   const list = h("ul.doc-list");
   const pages = h("div.doc-pages");
   let items = [];
@@ -124,11 +127,11 @@ export function documentsTab({ meeting, body }) {
           { dataset: { id: d.id } },
           h("button.doc-pick", { type: "button", onclick: () => select(d.id) },
             h("img.doc-thumb", { src: pageUrl(v, 1, 200), alt: "", loading: "lazy" }),
-            h("span.doc-meta", h("strong", d.title, d.classification === "confidential" ? h("span.badge.confidential", { i18n: "documents.confidentialBadge" }) : null), h("span.muted.small", itemTitle || t("documents.noItem")),
+            h("span.doc-meta", h("strong", d.title, ...badges(d)), h("span.muted.small", itemTitle || t("documents.noItem")),
               h("span.muted.small", { i18n: ["documents.pagesRendered", { n: v.pageCount, done: v.renderedPages }] }))),
           // The actions get a row of their own: beside the title they squeezed it to a word a line.
           manage
-            ? h("span.doc-actions", replaceButton(d), classificationButton(d),
+            ? h("span.doc-actions", signer && d.resolution && !v.signed ? signButton(d) : null, replaceButton(d), classificationButton(d), resolutionButton(d),
                 h("button.ghost.danger", { type: "button", i18n: "common.delete", onclick: (e) => busy(e.currentTarget, async () => {
                   if (!(await confirmAction("documents.confirmDelete", { title: d.title }, "common.delete", true))) return;
                   await api("DELETE", `/api/meetings/${meeting.id}/documents/${d.id}`);
@@ -140,6 +143,51 @@ export function documentsTab({ meeting, body }) {
         )
       );
     }
+  }
+
+  function badges(d) {
+    return [
+      d.classification === "confidential" ? h("span.badge.confidential", { i18n: "documents.confidentialBadge" }) : null,
+      d.resolution ? h("span.badge.resolution", { i18n: "documents.resolutionBadge" }) : null,
+      // The current version was made by the chair's signature (an upload after it is a new, unsigned draft).
+      d.resolution && d.currentVersion.signed ? h("span.badge.signed", { i18n: "documents.signedBadge" }) : null,
+    ];
+  }
+
+  // Marks a document as one of the council's resolutions, which the chair then signs.
+  function resolutionButton(d) {
+    return h("button.ghost", {
+      type: "button",
+      i18n: d.resolution ? "documents.unmarkResolution" : "documents.markResolution",
+      onclick: (e) => busy(e.currentTarget, async () => {
+        await api("PATCH", `/api/meetings/${meeting.id}/documents/${d.id}`, { resolution: !d.resolution });
+        toast(t("common.saved"));
+        await load();
+      }),
+    });
+  }
+
+  // The chair's signature: the signed PDF becomes the next version; the unsigned draft stays readable.
+  function signButton(d) {
+    return h("button.primary", {
+      type: "button",
+      i18n: "signing.sign",
+      onclick: (e) => busy(e.currentTarget, async () => {
+        const doc = await signDialog({
+          titleKey: "documents.signTitle",
+          titleParams: { title: d.title },
+          sources: await signingSources(meeting.id),
+          url: `/api/meetings/${meeting.id}/documents/${d.id}/sign`,
+        });
+        if (!doc) return;
+        toast(t("documents.signed", { n: doc.currentVersion.number }));
+        progress.hidden = false;
+        progress.className = "upload-progress";
+        await load();
+        select(doc.id);
+        watch(doc.id);
+      }),
+    });
   }
 
   // One tap between ordinary and confidential; the next download follows.

@@ -1,6 +1,7 @@
 // Digital signatures of the approved minutes, in the editor's head: who has signed, and a "Sign"
 // button for whoever signs next (the secretary first, then the chair). The certificate is the signer's
 // own .p12/.pfx file, read in the browser and sent with this one request, or a key the server holds.
+// `signDialog` is the one signing dialog: resolutions (editor/documents.js) use it too.
 import { h, append, field } from "../dom.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
@@ -31,35 +32,54 @@ function render(meeting, state, onSigned) {
 }
 
 async function sign(meeting, state, onSigned) {
-  const sources = state.signingSources;
-  const choice = h("select", { name: "source" }, sources.map((s) => h("option", { value: s, i18n: `minutes.source.${s}` })));
+  const signed = await signDialog({
+    titleKey: "minutes.signTitle",
+    titleParams: { title: meeting.title },
+    sources: state.signingSources,
+    url: `/api/meetings/${meeting.id}/minutes/sign`,
+  });
+  if (!signed) return;
+  toast(t("minutes.signed"));
+  onSigned();
+}
+
+/** How signers may sign on this server (a server setting, stated with the minutes' state). */
+export async function signingSources(meetingId) {
+  return (await api("GET", `/api/meetings/${meetingId}/minutes`)).signingSources;
+}
+
+/**
+ * The one signing dialog, for the minutes and for resolutions: where the key comes from, the
+ * certificate file, the password; then POST to `url`. Resolves to the server's answer, or null when
+ * cancelled or refused (the refusal is shown).
+ */
+export async function signDialog({ titleKey, titleParams, sources, url }) {
+  const choice = h("select", { name: "source" }, sources.map((s) => h("option", { value: s, i18n: `signing.source.${s}` })));
   const file = h("input", { type: "file", name: "pkcs12", accept: ".p12,.pfx,application/x-pkcs12" });
   const password = h("input", { type: "password", name: "password", autocomplete: "off" });
-  const fileField = field("minutes.certificateFile", file);
+  const fileField = field("signing.certificateFile", file);
   const showFile = () => (fileField.hidden = choice.value !== "pkcs12");
   choice.onchange = showFile;
   showFile();
-  const body = h("div.sign-form", sources.length > 1 ? field("minutes.source", choice) : null, fileField, field("minutes.password", password, "minutes.passwordHint"));
+  const body = h("div.sign-form", sources.length > 1 ? field("signing.source", choice) : null, fileField, field("signing.password", password, "signing.passwordHint"));
   const go = await dialog({
-    titleKey: "minutes.signTitle",
-    titleParams: { title: meeting.title },
+    titleKey,
+    titleParams,
     body,
     buttons: [
       { key: "common.cancel", value: false },
-      { key: "minutes.sign", value: true, kind: "primary" },
+      { key: "signing.sign", value: true, kind: "primary" },
     ],
   });
-  if (!go) return;
+  if (!go) return null;
   const data = { source: choice.value, password: password.value };
   if (choice.value === "pkcs12" && file.files[0]) data.pkcs12 = await base64(file.files[0]);
   try {
-    await api("POST", `/api/meetings/${meeting.id}/minutes/sign`, data);
+    return await api("POST", url, data);
   } catch (err) {
     showError(err);
-    return;
+    return null;
   }
-  toast(t("minutes.signed"));
-  onSigned();
 }
 
 /** A file's bytes as base64, which is how the JSON API carries them. */

@@ -1,0 +1,34 @@
+"""Resolutions: documents marked as the council's resolutions, versions made by a signature.
+
+Revision ID: 0007_resolutions
+Revises: 0006_minutes
+Create Date: 2026-12-09 10:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007_resolutions"
+down_revision = "0006_minutes"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        # Existing documents are not resolutions: the server default fills them, the model sets new ones.
+        batch_op.add_column(sa.Column("resolution", sa.Boolean(), nullable=False, server_default=sa.false()))
+
+    with op.batch_alter_table("document_versions", schema=None) as batch_op:
+        # Existing versions were all uploaded.
+        batch_op.add_column(sa.Column("signature_field", sa.String(length=40), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("document_versions", schema=None) as batch_op:
+        batch_op.drop_column("signature_field")
+
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.drop_column("resolution")
