@@ -115,6 +115,7 @@ class Code(StrEnum):
     SPEAKER_END_FORBIDDEN = "speaker.end_forbidden"
     SPEAKER_INVALID_ORDER = "speaker.invalid_order"
     # Documents
+    DOCUMENT_CHANGED_MEANWHILE = "document.changed_meanwhile"
     DOCUMENT_NOT_FOUND = "document.not_found"
     DOCUMENT_VERSION_NOT_FOUND = "document.version_not_found"
     DOCUMENT_NO_FILE = "document.no_file"

@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from meeting import audit
 from meeting.agenda.models import AgendaItem
@@ -35,7 +36,7 @@ from meeting.docs.schemas import (
 )
 from meeting.docs.storage import sha256_of
 from meeting.docs.worker import WorkerFailed
-from meeting.errors import Code, InvalidInput, NotFound, UnsupportedMedia
+from meeting.errors import Code, Conflict, InvalidInput, NotFound, UnsupportedMedia
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -186,7 +187,11 @@ async def _store_version(
             created_at=utcnow(),
         )
         session.add(version)
-        await session.flush()
+        taken = f"document {document.id} got version {number} from someone else meanwhile; try again"
+        try:
+            await session.flush()
+        except IntegrityError as exc:  # UNIQUE(document, number): another version was saved meanwhile
+            raise Conflict(Code.DOCUMENT_CHANGED_MEANWHILE, taken) from exc
         document.current_version_id = version.id
         await session.execute(
             insert(DocumentPage),

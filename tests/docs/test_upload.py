@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import TYPE_CHECKING
 
@@ -189,3 +190,19 @@ async def test_chunked_upload_without_length_is_cut_off_at_the_limit(
         )
     assert response.status_code == 413
     assert stored_files(settings.data_dir) == []
+
+
+async def test_two_new_versions_at_once_never_share_a_number(council: Council, db: AsyncSession) -> None:
+    created = (await upload(council, make_pdf("Bản 1"))).json()
+    url = f"{council.url}/documents/{created['id']}/versions"
+
+    async def new_version(title: str) -> int:
+        files = [("file", (f"{title}.pdf", make_pdf(title), "application/pdf"))]
+        return int((await council.api.call("POST", url, "secretary", files=files)).status_code)
+
+    statuses = await asyncio.gather(*(new_version(f"Bản {n}") for n in range(2, 6)))
+    assert set(statuses) <= {201, 409}, statuses
+    numbers = list(
+        await db.scalars(select(DocumentVersion.number).where(DocumentVersion.document_id == created["id"]))
+    )
+    assert sorted(numbers) == list(range(1, 2 + statuses.count(201)))
