@@ -37,10 +37,12 @@ class AuthController(Controller):
         body = TokenResponse(
             access_token=token, token_type="bearer", expires_in=lifetime, user=UserRead.from_row(user)
         )
+        # A browser-session cookie (no Max-Age): it authenticates the room socket, which carries writes,
+        # so it ends when the browser closes, like the tab's token in sessionStorage; the token inside
+        # still expires on its own after `lifetime`.
         cookie = Cookie(
             key=SESSION_COOKIE,
             value=token,
-            max_age=lifetime,
             httponly=True,
             samesite="strict",
             secure=request.url.scheme == "https",

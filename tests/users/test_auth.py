@@ -162,6 +162,10 @@ async def test_session_cookie_authenticates_reads_but_not_writes(api: Api) -> No
     await api.user("secretary", GlobalRole.secretary)
     login = await api.client.post("/api/auth/login", json={"username": "secretary", "password": PASSWORD})
     assert login.status_code == 200
+    # A browser-session cookie: it authenticates the room socket, so it ends with the browser.
+    attributes = login.headers["set-cookie"].lower()
+    assert "httponly" in attributes and "samesite=strict" in attributes
+    assert "max-age" not in attributes and "expires" not in attributes
     # The client now holds the HttpOnly cookie; no Authorization header below.
     assert (await api.client.get("/api/auth/me")).json()["username"] == "secretary"
     write = await api.client.post(
