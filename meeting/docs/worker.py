@@ -1,9 +1,11 @@
 """A pool of long-lived worker processes that run PyMuPDF (meeting.docs.pdf) behind a wall.
 
-MuPDF is C code parsing hostile files. Each worker imports it once, runs under an address-space limit
-(RLIMIT_AS), and every task has a deadline: a worker that overruns it is killed, one that crashes is
-noticed by its closed pipe, and either way the caller gets `WorkerFailed` and a fresh worker takes the
-place. The server's event loop only waits on pipes, so other requests keep being served meanwhile.
+MuPDF is C code parsing hostile files. Each worker imports it once and runs under kernel limits (see
+`_confine`): address space, open files, the size of a file it writes, no new processes, and CPU time
+per task. Every task also has a deadline: a worker that overruns it is killed, one that crashes (or
+that the kernel stops at a limit) is noticed by its closed pipe, and either way the caller gets
+`WorkerFailed` and a fresh worker takes the place. The server's event loop only waits on pipes, so
+other requests keep being served meanwhile.
 
 Workers are forked from a forkserver that has already imported PyMuPDF, so replacing one takes
 milliseconds, and the server process itself never imports it.
@@ -45,18 +47,46 @@ class WorkerFailed(Exception):
     """A task was refused, crashed its worker, or ran out of time; the message says which."""
 
 
-def _worker_main(connection: Connection, memory_bytes: int) -> None:
-    """The loop of one worker process: receive (function, args), answer (status, value)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server handles Ctrl-C and then stops us
+# A worker reads one file and writes one or two; fonts are already loaded. 64 descriptors is ample.
+OPEN_FILES = 64
+# The largest file a worker may write: a stamped copy of the largest upload, with room for the stamp.
+FILE_BYTES = 1024 * 1024 * 1024
+
+
+def _confine(memory_bytes: int) -> None:
+    """The kernel's limits on a worker, set before it reads any file (hard limits: they cannot be raised).
+
+    RLIMIT_NPROC 0 stops a compromised worker from starting processes (root is exempt from it: run the
+    server under its own account).
+    """
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_BYTES, FILE_BYTES))
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash leaves no copy of a confidential file
+
+
+def _cpu_budget(seconds: float) -> None:
+    """Let the next task use `seconds` of CPU more than the worker has used so far; beyond, the kernel
+    stops the worker (SIGXCPU) even if the server is not watching."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    allowed = int(usage.ru_utime + usage.ru_stime + seconds) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (allowed, resource.RLIM_INFINITY))
+
+
+def _worker_main(connection: Connection, memory_bytes: int) -> None:
+    """The loop of one worker process: receive (function, args, seconds), answer (status, value)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server handles Ctrl-C and then stops us
+    _confine(memory_bytes)
     from meeting.docs import pdf  # already imported by the forkserver: free
 
     while True:
         try:
-            name, args = connection.recv()
+            name, args, seconds = connection.recv()
         except (EOFError, OSError):
             return
+        _cpu_budget(seconds)
         try:
             answer: tuple[str, Any] = ("ok", getattr(pdf, name)(*args))
         except pdf.Refused as exc:
@@ -158,7 +188,7 @@ class WorkerPool:
         cancelled = False
         try:
             try:
-                worker.connection.send((name, args))
+                worker.connection.send((name, args, timeout))
             except OSError as exc:
                 raise WorkerFailed("the PDF reader stopped unexpectedly") from exc
             if not await _readable(worker.connection, timeout):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from meeting.docs.worker import WorkerFailed, WorkerPool
+from meeting.docs.worker import FILE_BYTES, OPEN_FILES, WorkerFailed, WorkerPool
 from tests.support.files import make_pdf, slow_pdf
 
 if TYPE_CHECKING:
@@ -44,6 +45,22 @@ async def test_worker_runs_under_the_address_space_limit(pool: WorkerPool, tmp_p
             break
         await asyncio.sleep(0.02)
     assert line.split()[3] == str(LIMIT)
+
+
+async def test_a_worker_may_not_open_many_files_write_big_ones_start_processes_or_dump_core(
+    pool: WorkerPool, tmp_path: Path
+) -> None:
+    good = _write(tmp_path, "good.pdf", make_pdf(pages=2))
+    await pool.run("inspect_pdf", good, 100, 10_000.0, timeout=7)  # after a task: its limits are all set
+    pid = pool._idle[0].process.pid
+    assert pid is not None
+    assert resource.prlimit(pid, resource.RLIMIT_NOFILE) == (OPEN_FILES, OPEN_FILES)
+    assert resource.prlimit(pid, resource.RLIMIT_FSIZE) == (FILE_BYTES, FILE_BYTES)
+    assert resource.prlimit(pid, resource.RLIMIT_NPROC) == (0, 0)
+    assert resource.prlimit(pid, resource.RLIMIT_CORE) == (0, 0)
+    # CPU: the task's deadline (7 s) and a second, on top of the little a fresh worker has used.
+    soft, _ = resource.prlimit(pid, resource.RLIMIT_CPU)
+    assert 7 < soft < 20
 
 
 async def test_crashed_worker_is_replaced_and_the_caller_told(pool: WorkerPool, tmp_path: Path) -> None:
