@@ -7,6 +7,7 @@ PDF by the demo generator; pdfsig (poppler-utils) checks the cryptography indepe
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import datetime as dt
 import io
@@ -52,6 +53,8 @@ from tests.support.files import make_pdf, needs_pdfsig, pdfsig
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from tests.support.api import Council
 
 PASSWORD = "Mật khẩu 2026!"
 SECRETARY = ("secretary", "Nguyễn Thị Thu Hà")
@@ -700,3 +703,45 @@ def test_cli_verify_fails_an_unsigned_file_and_a_non_pdf(
     result = run_cli(str(text), "--trust", str(roots_dir), data_dir=tmp_path / "data")
     assert result.returncode == 1
     assert "not a PDF" in result.stdout
+
+
+# Through the API: the chair countersigns the approved minutes with the server's token
+
+
+@pytest.fixture
+def settings(settings: Settings, signers: Signers, token: Token, tmp_path: Path) -> Settings:
+    """The test CA as the operator's trust root, and the SoftHSM token as the server's signing token."""
+    roots = tmp_path / "trust-roots"
+    roots.mkdir()
+    (roots / "test-ca.pem").write_bytes(
+        signers.authority.certificate.public_bytes(serialization.Encoding.PEM)
+    )
+    return dataclasses.replace(
+        settings,
+        trust_roots_dir=roots,
+        pkcs11_module=Path(token.module),
+        pkcs11_token=TOKEN_LABEL,
+        pkcs11_pin=TOKEN_PIN,
+    )
+
+
+async def test_the_chair_countersigns_the_approved_minutes_through_the_api_with_the_token(
+    council: Council, signers: Signers
+) -> None:
+    api, url = council.api, council.url
+    for status in ("scheduled", "live", "ended"):
+        await api.ok("POST", f"{url}/status", "secretary", json={"status": status})
+    await api.ok("POST", f"{url}/minutes/submit", "secretary")
+    state = await api.ok("POST", f"{url}/minutes/approve", "chair")
+    assert state["signingSources"] == ["pkcs12", "token"]
+    own_file = {
+        "source": "pkcs12",
+        "pkcs12": base64.b64encode(signers.secretary.data).decode(),
+        "password": signers.secretary.password,
+    }
+    await api.ok("POST", f"{url}/minutes/sign", "secretary", json=own_file)
+    signed = await api.ok("POST", f"{url}/minutes/sign", "chair", json={"source": "token"})
+    assert [c["signerRole"] for c in signed["copies"]] == ["", "secretary", "chair"]
+    report = await api.ok("GET", f"{url}/minutes/signatures", "delegate1")
+    assert report["valid"] and [s["signer"] for s in report["signatures"]] == [SECRETARY[1], CHAIR[1]]
+    assert all(s["trusted"] for s in report["signatures"])  # chained to the configured root
