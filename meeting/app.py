@@ -31,7 +31,7 @@ from meeting.db import (
 )
 from meeting.docs import DocsPlugin
 from meeting.docs.controller import route_handlers as docs_routes
-from meeting.errors import EXCEPTION_HANDLERS, Code, DomainError, error_body
+from meeting.errors import EXCEPTION_HANDLERS, Code, DomainError, document_errors, error_body
 from meeting.rooms import RoomsPlugin
 from meeting.rooms.controller import route_handlers as rooms_routes
 from meeting.schemas import Schema
@@ -90,11 +90,16 @@ class MeetingRequest(Request[Any, Any, Any]):
 
 
 def _names_no_row(path: str) -> bool:
-    return any(len(part) > 18 and part.isdigit() and int(part) > MAX_ID for part in path.split("/"))
+    # Negative ones too: past 64 bits either way, the database would fail on the number itself.
+    return any(
+        len(part) > 18 and part.removeprefix("-").isdigit() and abs(int(part)) > MAX_ID
+        for part in path.split("/")
+    )
 
 
 def oversized_id_middleware(app: ASGIApp) -> ASGIApp:
-    """A path id past 64 bits names nothing: 404 before a database sees it (the socket checks its own)."""
+    """A path id past 64 bits (either sign) names nothing: 404 before a database sees it (the socket
+    checks its own)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == ScopeType.HTTP and _names_no_row(scope["path"]):
@@ -213,7 +218,7 @@ def create_app(settings: Settings) -> Litestar:
     if (WEB_DIR / "index.html").is_file():
         route_handlers.extend(web_routes(WEB_DIR))
 
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers,
         state=state,
         lifespan=[lifespan],
@@ -251,3 +256,5 @@ def create_app(settings: Settings) -> Litestar:
         ),
         debug=False,
     )
+    document_errors(app.openapi_schema)  # the real error bodies, on every operation
+    return app

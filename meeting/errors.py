@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from litestar import MediaType, Response
 from litestar.exceptions import HTTPException
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Reference, Schema
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 if TYPE_CHECKING:
     from litestar import Request
+    from litestar.openapi.spec import OpenAPI
     from litestar.types import ExceptionHandlersMap
 
 log = logging.getLogger("meeting.errors")
@@ -358,3 +360,54 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ConnectionError: _database_down_handler,
     Exception: _internal_handler,
 }
+
+
+# The errors every operation may answer, as the OpenAPI document describes them.
+DOCUMENTED_ERRORS = {
+    400: "the request is malformed or fails validation (`errors` lists each problem)",
+    401: "not logged in, or the token is expired or revoked",
+    403: "logged in, but this role may not do this",
+    404: "no such thing here (or not shown to you)",
+    405: "the route does not take this method (`Allow` lists the ones it takes)",
+    409: "the current state does not allow it (the detail names the state)",
+    413: "the request body is too large",
+    415: "the file type is not accepted",
+    422: "well-formed, but it breaks a rule (the detail names it)",
+    429: "too many requests; slow down",
+    503: "the database or the broker is unavailable; try again shortly",
+}
+
+
+def document_errors(schema: OpenAPI) -> None:
+    """Describe the real error body (`error_body`) and statuses on every operation of an OpenAPI document.
+
+    Litestar documents only a 400 with its own `{status_code, detail, extra}` shape; the server sends
+    `{status, code, detail, errors?}` for every error, with a `code` from `Code`.
+    """
+    components = schema.components
+    if components.schemas is None:
+        components.schemas = {}
+    components.schemas["ErrorBody"] = Schema(
+        type=OpenAPIType.OBJECT,
+        required=["status", "code", "detail"],
+        properties={
+            "status": Schema(type=OpenAPIType.INTEGER, description="the HTTP status, again"),
+            "code": Schema(type=OpenAPIType.STRING, enum=sorted(c.value for c in Code), description="stable"),
+            "detail": Schema(type=OpenAPIType.STRING, description="in English, for people"),
+            "errors": Schema(
+                type=OpenAPIType.ARRAY,
+                items=Schema(type=OpenAPIType.OBJECT),
+                description="validation problems, one per field",
+            ),
+        },
+    )
+    body = {MediaType.JSON.value: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/ErrorBody"))}
+    for path_item in (schema.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(path_item, method, None)
+            if operation is None:
+                continue
+            responses = operation.responses if operation.responses is not None else {}
+            for status, description in DOCUMENTED_ERRORS.items():
+                responses[str(status)] = OpenAPIResponse(description=description, content=body)
+            operation.responses = responses

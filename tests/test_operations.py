@@ -69,6 +69,13 @@ async def test_openapi_documents_every_endpoint_with_typed_bodies(api: Api) -> N
                 assert response.get("content"), (path, method, code)
     components = schema["components"]["schemas"]
     assert {"MeetingRead", "ItemRead", "ParticipantRead", "AttendanceRead", "UserRead"} <= set(components)
+    # The errors as the server sends them, on every operation: {status, code, detail, errors?}.
+    assert components["ErrorBody"]["required"] == ["status", "code", "detail"]
+    assert "poll.already_voted" in components["ErrorBody"]["properties"]["code"]["enum"]
+    for path, method, operation in operations:
+        for status in ("400", "401", "403", "404", "409", "422", "429"):
+            content = operation["responses"][status]["content"]["application/json"]
+            assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}, (path, method, status)
 
 
 def test_settings_read_the_environment_with_embedded_defaults() -> None:

@@ -175,7 +175,7 @@ async def room_socket(socket: WebSocket[Any, Any, Any], meeting_id: FromPath[int
             return
         # Unknown, or not yours: as over HTTP, a meeting you are not invited to is not shown to exist.
         try:
-            if meeting_id > MAX_ID:
+            if abs(meeting_id) > MAX_ID:
                 raise NotFound(Code.MEETING_NOT_FOUND, f"meeting {meeting_id} not found")
             await load_access(session, meeting_id, user)
         except DomainError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, MediaType, Response, get, patch, post, put
+from litestar import Controller, Response, get, patch, post, put
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -247,7 +247,7 @@ class MinutesController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
 
-    @get("/markdown", media_type=MediaType.TEXT)
+    @get("/markdown", media_type="text/markdown")
     async def minutes_markdown(self, db_session: DbSession, access: Access) -> Response[str]:
         """The minutes as Markdown, for the web client."""
         text = await minutes.minutes_markdown(db_session, access)

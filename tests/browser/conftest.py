@@ -9,9 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -23,7 +20,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.support.files import numbered_pdf
-from tests.support.servers import free_port
+from tests.support.servers import demo_server_process
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -56,43 +53,8 @@ def server_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def server(server_data_dir: Path) -> Iterator[str]:
     """Base URL of a real server (migrated, demo council seeded) on a free loopback port."""
-    data_dir = server_data_dir
-    port = free_port()
-    env = {**os.environ, "MEETING_DATA_DIR": str(data_dir)}
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        env.pop(name, None)
-    meeting = Path(sys.executable).with_name("meeting")
-    log = (data_dir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [str(meeting), "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as res:
-                    if res.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start within 60 s")
-            time.sleep(0.2)
+    with demo_server_process(server_data_dir) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 # Module scope: sync Playwright keeps an event loop running while it is started, which would clash with

@@ -10,7 +10,10 @@ import secrets
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import httpx
@@ -21,8 +24,7 @@ from meeting.migrations import upgrade
 from meeting.settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-    from pathlib import Path
+    from collections.abc import AsyncIterator, Iterator
 
     from litestar import Litestar
 
@@ -255,3 +257,45 @@ async def server_processes(
     finally:
         for process, _ in started:
             stop_server(process)
+
+
+@contextlib.contextmanager
+def demo_server_process(data_dir: Path) -> Iterator[str]:
+    """`meeting serve --demo` as a user starts it (SQLite in `data_dir`), on a free loopback port;
+    yields its base URL, and stops it afterwards. For clients that are not asyncio (a browser, requests)."""
+    port = free_port()
+    env = {**os.environ, "MEETING_DATA_DIR": str(data_dir)}
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        env.pop(name, None)
+    meeting = Path(sys.executable).with_name("meeting")
+    log = (data_dir / "server.log").open("wb")
+    process = subprocess.Popen(
+        [str(meeting), "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()}")
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as res:
+                    if res.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start within 60 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
