@@ -94,6 +94,7 @@ class Code(StrEnum):
     PARTICIPANT_GUEST_READS_ONLY = "participant.guest_reads_only"
     # The room: presenter, pages, annotations, speakers
     ROOM_ALREADY_AUTHENTICATED = "room.already_authenticated"
+    ROOM_UNKNOWN_DOCUMENT = "room.unknown_document"
     PRESENTER_CHAIR_ONLY = "presenter.chair_only"
     PRESENTER_NOT_PARTICIPANT = "presenter.not_participant"
     PRESENTER_ONLY = "presenter.only"
