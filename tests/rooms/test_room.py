@@ -381,6 +381,13 @@ async def test_stalled_client_is_closed_for_resync_without_slowing_others(
 
     api = room.api
     server = tight_server
+    # Each page rendered in the background is announced to the room: wait until all are, so that only
+    # the strokes below fill the sockets' queues.
+    status = f"{room.url}/documents/{doc.document_id}/status"
+    for _ in range(400):
+        if (await api.ok("GET", status, "secretary"))["done"]:
+            break
+        await asyncio.sleep(0.05)
     fast, _ = await join(server, api, room.meeting_id, "delegate2")
     # A client that stops reading: tiny receive queue, tiny TCP buffer.
     raw = socketlib.socket()
@@ -400,8 +407,9 @@ async def test_stalled_client_is_closed_for_resync_without_slowing_others(
     await stalled.send({"type": "auth", "token": api.tokens["guest"]})
     await stalled.recv()
     writer, _ = await join(server, api, room.meeting_id, "delegate1")
-    # Long strokes (~29 KB each, under the 32 KiB payload limit): the stalled socket's buffers fill soon.
-    points = [[round(i / 1300, 7), round(1 - i / 1300, 7)] for i in range(1, 1301)]
+    # Long strokes (2000 points, ~20 KB a frame): the stalled socket's buffers fill soon. Corner to
+    # corner, so the numbers are short and cheap to encode and parse for the fast client.
+    points = [[i % 2, 1 - i % 2] for i in range(2000)]
     big = {**note(doc, "shared"), "kind": "ink", "payload": {"points": points, "width": 3}}
     sent = 250
     for index in range(sent):
