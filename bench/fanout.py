@@ -102,6 +102,7 @@ class Target:
     presenter_token: str
     tokens: list[str]
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    document: tuple[int, int] = (1, 1)  # the document and version the presenter shows
 
 
 @dataclass
@@ -181,6 +182,37 @@ async def seed(settings: Any, followers: int) -> tuple[int, str, list[str]]:
         meeting_id = meeting.id
     await engine.dispose()
     return meeting_id, chair_token, tokens
+
+
+async def seed_document(settings: Any, meeting_id: int, pages: int = 100_000) -> tuple[int, int]:
+    """A document of the meeting with one version of `pages` pages; returns (document id, version id).
+
+    Rows only, like the rest of the seed: the room checks a page turn against the version's page count
+    and never reads its file, and a benchmark turns a fresh page each time (one page per turn).
+    """
+    from meeting.db import create_engine, create_session_factory
+    from meeting.docs import Document, DocumentVersion
+
+    engine = create_engine(settings)
+    async with create_session_factory(engine)() as session:
+        document = Document(meeting_id=meeting_id, title="Bench")
+        session.add(document)
+        await session.flush()
+        version = DocumentVersion(
+            document_id=document.id,
+            number=1,
+            sha256="0" * 64,
+            size_bytes=0,
+            page_count=pages,
+            file_name="bench.pdf",
+        )
+        session.add(version)
+        await session.flush()
+        document.current_version_id = version.id
+        await session.commit()
+        ids = (document.id, version.id)
+    await engine.dispose()
+    return ids
 
 
 def project_env(settings: Any, extra: dict[str, str]) -> dict[str, str]:
@@ -282,8 +314,8 @@ async def run(target: Target, n: int, seconds: float, meeting_path: str) -> Resu
         sent_at[page] = time.perf_counter()
         message = {
             "type": "page.turn",
-            "documentId": 1,
-            "versionId": 1,
+            "documentId": target.document[0],
+            "versionId": target.document[1],
             "page": page,
             "viewport": {"x": 0, "y": 0, "zoom": 1},
         }
@@ -317,11 +349,14 @@ async def main() -> None:
     settings = Settings(data_dir=workdir, secret_key=secrets.token_urlsafe(48))
     await asyncio.get_running_loop().run_in_executor(None, upgrade, settings)
     meeting_id, chair_token, tokens = await seed(settings, max(args.clients))
+    document = await seed_document(settings, meeting_id)
     path = f"/api/meetings/{meeting_id}/socket"
 
     project_process, project_url, project_pid = await start_project(project_env(settings, {}))
     bare_process, bare_url, bare_pid = await start_bare()
-    project = Target("project", [project_url], [project_pid], chair_token, tokens, [project_process])
+    project = Target(
+        "project", [project_url], [project_pid], chair_token, tokens, [project_process], document
+    )
     bare = Target("bare websockets", [bare_url], [bare_pid], "x", ["x"], [bare_process])
     results: dict[int, tuple[Result, Result]] = {}
     try:
@@ -378,6 +413,7 @@ async def redis_run(
     try:
         await asyncio.get_running_loop().run_in_executor(None, upgrade, settings)
         meeting_id, chair_token, tokens = await seed(settings, max(args.clients))
+        document = await seed_document(settings, meeting_id)
         env = project_env(
             settings,
             {
@@ -389,7 +425,14 @@ async def redis_run(
         first = await start_project(env)
         second = await start_project(env)
         n = max(args.clients)
-        target = Target("project+redis", [first[1], second[1]], [first[2], second[2]], chair_token, tokens)
+        target = Target(
+            "project+redis",
+            [first[1], second[1]],
+            [first[2], second[2]],
+            chair_token,
+            tokens,
+            document=document,
+        )
         try:
             result = await run(target, n, args.seconds, f"/api/meetings/{meeting_id}/socket")
         finally:

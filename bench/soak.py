@@ -55,7 +55,7 @@ from websockets.exceptions import ConnectionClosed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.fanout import cpu_seconds, project_env, rss_bytes, start_project
+from bench.fanout import cpu_seconds, project_env, rss_bytes, seed_document, start_project
 from bench.votes import seed
 from meeting.migrations import upgrade
 from meeting.settings import Settings
@@ -354,6 +354,7 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
     settings = Settings(data_dir=workdir, secret_key=secrets.token_urlsafe(48))
     await asyncio.get_running_loop().run_in_executor(None, upgrade, settings)
     meeting_id, item_id, ids = await seed(settings, args.clients)
+    document_id, version_id = await seed_document(settings, meeting_id)
     key = settings.resolved_secret_key()
 
     def token(name: str) -> str:
@@ -406,8 +407,8 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
                 await presenter.send(
                     {
                         "type": "page.turn",
-                        "documentId": 1,
-                        "versionId": 1,
+                        "documentId": document_id,
+                        "versionId": version_id,
                         "page": len(turns.sent_at),
                         "viewport": {"x": 0, "y": 0, "zoom": 1},
                     }
@@ -425,8 +426,8 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
                     {
                         "type": "annotation.add",
                         "id": str(uuid.uuid4()),
-                        "documentId": 1,
-                        "versionId": 1,
+                        "documentId": document_id,
+                        "versionId": version_id,
                         "page": page,
                         "kind": "highlight",
                         "visibility": "shared",
@@ -495,7 +496,7 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
             rss_end, cpu_end = rss_bytes(pid), cpu_seconds(pid)
             own_end = cpu_seconds(os.getpid())
             stored = await http.get(
-                f"/api/meetings/{meeting_id}/documents/1/versions/1/annotations",
+                f"/api/meetings/{meeting_id}/documents/{document_id}/versions/{version_id}/annotations",
                 headers={"Authorization": f"Bearer {token('chair')}"},
             )
             stored.raise_for_status()

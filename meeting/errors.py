@@ -99,6 +99,7 @@ class Code(StrEnum):
     # The room: presenter, pages, annotations, speakers
     ROOM_ALREADY_AUTHENTICATED = "room.already_authenticated"
     ROOM_RESYNC_TOO_OFTEN = "room.resync_too_often"
+    ROOM_UNKNOWN_DOCUMENT = "room.unknown_document"
     PRESENTER_CHAIR_ONLY = "presenter.chair_only"
     PRESENTER_NOT_PARTICIPANT = "presenter.not_participant"
     PRESENTER_ONLY = "presenter.only"

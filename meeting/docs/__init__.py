@@ -15,7 +15,7 @@ from meeting.docs.models import (
 from meeting.docs.plugin import DocsPlugin
 from meeting.docs.render import DocsRuntime
 from meeting.docs.schemas import DocumentProgress, DocumentRead, DocumentRenderProgress, SearchHit
-from meeting.docs.service import document_progress, titles_by_item
+from meeting.docs.service import VersionRef, document_progress, find_version, titles_by_item
 from meeting.docs.text import fold
 
 __all__ = [
@@ -31,7 +31,9 @@ __all__ = [
     "DocumentRenderProgress",
     "DocumentVersion",
     "SearchHit",
+    "VersionRef",
     "document_progress",
+    "find_version",
     "fold",
     "provide_docs",
     "titles_by_item",

@@ -489,6 +489,41 @@ async def load_version(session: AsyncSession, document: Document, version_id: in
     return version
 
 
+@dataclass(frozen=True)
+class VersionRef:
+    """A version of a document of a meeting, as the room checks a reference to it."""
+
+    document_id: int
+    version_id: int
+    page_count: int
+    # Removed from listings: its pages are no longer served, though the version stays for the record.
+    deleted: bool
+
+
+async def find_version(
+    session: AsyncSession, meeting_id: int, document_id: int, version_id: int
+) -> VersionRef | None:
+    """Version `version_id` of document `document_id` in meeting `meeting_id`, or None.
+
+    One query on primary keys: the room asks this for every page turn.
+    """
+    row = (
+        await session.execute(
+            select(DocumentVersion.page_count, Document.deleted_at)
+            .join(Document, Document.id == DocumentVersion.document_id)
+            .where(
+                DocumentVersion.id == version_id,
+                DocumentVersion.document_id == document_id,
+                Document.meeting_id == meeting_id,
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    page_count, deleted_at = row
+    return VersionRef(document_id, version_id, page_count, deleted=deleted_at is not None)
+
+
 async def list_documents(session: AsyncSession, access: MeetingAccess) -> list[DocumentRead]:
     """The meeting's documents, oldest first."""
     documents = await session.scalars(

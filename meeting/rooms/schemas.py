@@ -28,6 +28,70 @@ Zoom = Annotated[float, msgspec.Meta(ge=0.1, le=10)]
 Token = Annotated[str, msgspec.Meta(max_length=4096)]
 
 
+# ----------------------------------------------------------------------------- annotation payloads
+
+# What web/js/viewer.js draws, bounded: a tablet draws every shared annotation of a page, so one
+# oversized or malformed payload must not reach it (it once hid every annotation on the page).
+Coordinate = Annotated[float, msgspec.Meta(ge=0, le=1)]  # a fraction of the page's width or height
+Point = tuple[Coordinate, Coordinate]
+Rect = tuple[Coordinate, Coordinate, Coordinate, Coordinate]  # x1, y1, x2, y2
+Color = Annotated[str, msgspec.Meta(pattern=r"^#(?:[0-9a-fA-F]{3}){1,2}$")]  # #rgb or #rrggbb
+StrokeWidth = Annotated[float, msgspec.Meta(gt=0, le=50)]  # screen pixels
+MAX_POINTS = 2000  # the pen stops adding points at 1500
+MAX_RECTS = 200
+MAX_NOTE_LENGTH = 2000  # the note dialog's maxlength
+Stroke = Annotated[list[Point], msgspec.Meta(max_length=MAX_POINTS)]
+
+
+class Payload(msgspec.Struct, rename="camel", forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
+    """Base of the typed annotation payloads; stored as given, absent options left out."""
+
+
+class InkPayload(Payload):
+    """A pen stroke: the points it passes through."""
+
+    points: Annotated[list[Point], msgspec.Meta(min_length=1, max_length=MAX_POINTS)]
+    color: Color | None = None
+    width: StrokeWidth | None = None
+
+
+class HighlightPayload(Payload):
+    """A highlighter stroke (what the tablet's tool draws) or rectangles (text selections), or both."""
+
+    points: Stroke = msgspec.field(default_factory=list)
+    rects: Annotated[list[Rect], msgspec.Meta(max_length=MAX_RECTS)] = msgspec.field(default_factory=list)
+    color: Color | None = None
+    width: StrokeWidth | None = None
+
+    def __post_init__(self) -> None:
+        if not self.points and not self.rects:
+            raise ValueError("a highlight needs points or rects")
+
+
+class NotePayload(Payload):
+    """A note pinned at a point of the page."""
+
+    x: Coordinate
+    y: Coordinate
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NOTE_LENGTH)]
+
+
+PAYLOADS: dict[AnnotationKind, type[Payload]] = {
+    AnnotationKind.ink: InkPayload,
+    AnnotationKind.highlight: HighlightPayload,
+    AnnotationKind.note: NotePayload,
+}
+
+
+def annotation_payload(kind: AnnotationKind, payload: dict[str, Any]) -> Payload:
+    """The payload checked against its kind's shape.
+
+    Raises:
+        msgspec.ValidationError: naming the field (`$.rects[0]`) that does not fit.
+    """
+    return msgspec.convert(payload, PAYLOADS[kind])
+
+
 class ViewportMsg(Schema):
     """Scroll offsets as fractions of the page, and zoom."""
 
@@ -93,6 +157,8 @@ class AnnotationAdd(Inbound, tag="annotation.add"):
     page: Page
     kind: AnnotationKind
     visibility: Visibility
+    # Checked against the kind's shape (`annotation_payload`) by the service: the shape depends on
+    # `kind`, which one decoding step cannot express.
     payload: dict[str, Any]
 
 
@@ -100,6 +166,7 @@ class AnnotationUpdate(Inbound, tag="annotation.update"):
     """Change an annotation's content or visibility (its author; the chair for shared ones)."""
 
     id: ClientId
+    # Replaces the whole payload; checked against the stored annotation's kind by the service.
     payload: dict[str, Any] | None = None
     visibility: Visibility | None = None
 
@@ -217,6 +284,8 @@ class AnnotationRead(Schema):
     kind: AnnotationKind
     visibility: Visibility
     author_id: int
+    # Untyped on the way out: rows stored before payloads were typed load as they are (the client
+    # skips what it cannot draw); everything written since fits `PAYLOADS`.
     payload: dict[str, Any]
     deleted: bool
     created_at: dt.datetime

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from sqlalchemy import delete, func, select, update
@@ -18,10 +18,17 @@ from meeting.agenda.models import AgendaItem
 from meeting.agenda.schemas import ItemRead
 from meeting.broker import RoomEvent, RoomSequence
 from meeting.db import utcnow
-from meeting.docs import document_progress
+from meeting.docs import document_progress, find_version
 from meeting.errors import Code, Forbidden, InvalidInput, NotFound
 from meeting.rooms import state
-from meeting.rooms.models import Annotation, RoomPresenter, SpeakerEntry, SpeakerStatus, Visibility
+from meeting.rooms.models import (
+    Annotation,
+    AnnotationKind,
+    RoomPresenter,
+    SpeakerEntry,
+    SpeakerStatus,
+    Visibility,
+)
 from meeting.rooms.schemas import (
     AnnotationAdded,
     AnnotationDeleted,
@@ -39,6 +46,7 @@ from meeting.rooms.schemas import (
     Snapshot,
     SpeakerRead,
     ViewportMsg,
+    annotation_payload,
 )
 from meeting.users.models import User
 from meeting.voting import current_poll
@@ -102,12 +110,40 @@ def _require_member(access: MeetingAccess, doing: str) -> None:
         raise Forbidden(Code.PARTICIPANT_GUEST_READS_ONLY, f"guests cannot {doing}")
 
 
+# ------------------------------------------------------------------------------------------ references
+
+
+async def _check_page(
+    session: AsyncSession, meeting_id: int, document_id: int, version_id: int, page: int, *, shown: bool
+) -> None:
+    """A page the room may refer to: of a version of a document of this meeting, within its pages.
+
+    `shown`: the page is to be put on every tablet, so the document must still be listed (a removed
+    document's pages are no longer served). An annotation may still go to a removed document's version:
+    it stays in the record, and a retry of one drawn just before the removal is not lost.
+    """
+    version = await find_version(session, meeting_id, document_id, version_id)
+    if version is None or (shown and version.deleted):
+        # Another meeting's document looks the same as none at all, as over HTTP.
+        raise InvalidInput(
+            Code.ROOM_UNKNOWN_DOCUMENT,
+            f"version {version_id} of document {document_id} is not in meeting {meeting_id}",
+        )
+    if page > version.page_count:
+        raise InvalidInput(
+            Code.PAGE_OUT_OF_RANGE, f"page {page} is out of range (document has {version.page_count} pages)"
+        )
+
+
 # ------------------------------------------------------------------------------------------ presenter
 
 
 async def load_presenter(session: AsyncSession, meeting_id: int) -> state.Presenter:
     """The stored presenter state (nobody, nothing shown, for a new room)."""
-    row = await session.get(RoomPresenter, meeting_id)
+    return _presenter_of(await session.get(RoomPresenter, meeting_id))
+
+
+def _presenter_of(row: RoomPresenter | None) -> state.Presenter:
     if row is None:
         return state.Presenter()
     return state.Presenter(
@@ -131,8 +167,10 @@ def presenter_read(presenter: state.Presenter) -> PresenterRead:
     )
 
 
-async def _store_presenter(session: AsyncSession, meeting_id: int, presenter: state.Presenter) -> None:
-    row = await session.get(RoomPresenter, meeting_id)
+def _store_presenter(
+    session: AsyncSession, meeting_id: int, row: RoomPresenter | None, presenter: state.Presenter
+) -> None:
+    """Write the presenter state over the row it was read from (None: the room's first)."""
     if row is None:
         row = RoomPresenter(meeting_id=meeting_id)
         session.add(row)
@@ -154,9 +192,11 @@ async def turn_page(
     """Move the room to a page; only the presenter may (or the chair while nobody presents)."""
     meeting_id = access.meeting.id
     await _lock(session, meeting_id)
-    current = await load_presenter(session, meeting_id)
+    # The row is held until it is written: the session keeps rows only while they are referenced, so
+    # reading it again would cost a second query on the room's hottest message.
+    row = await session.get(RoomPresenter, meeting_id)
     moved = state.turn_page(
-        current,
+        _presenter_of(row),
         actor_id=access.user.id,
         actor_is_chair=access.is_chair,
         document_id=msg.document_id,
@@ -164,7 +204,9 @@ async def turn_page(
         page=msg.page,
         viewport=state.Viewport(msg.viewport.x, msg.viewport.y, msg.viewport.zoom),
     )
-    await _store_presenter(session, meeting_id, moved)
+    # Who may move the room is answered first; then whether there is such a page to move it to.
+    await _check_page(session, meeting_id, msg.document_id, msg.version_id, msg.page, shown=True)
+    _store_presenter(session, meeting_id, row, moved)
     await broker.commit(session, meeting_id, [PageTurned(presenter=presenter_read(moved))])
     return moved
 
@@ -186,15 +228,28 @@ async def set_presenter(
                 Code.PRESENTER_NOT_PARTICIPANT,
                 f"user {msg.user_id} is not a participant of meeting {meeting_id}",
             )
-    changed = state.set_presenter(
-        await load_presenter(session, meeting_id), actor_is_chair=access.is_chair, user_id=msg.user_id
-    )
-    await _store_presenter(session, meeting_id, changed)
+    row = await session.get(RoomPresenter, meeting_id)
+    changed = state.set_presenter(_presenter_of(row), actor_is_chair=access.is_chair, user_id=msg.user_id)
+    _store_presenter(session, meeting_id, row, changed)
     await broker.commit(session, meeting_id, [PresenterChanged(presenter=presenter_read(changed))])
     return changed
 
 
 # ---------------------------------------------------------------------------------------- annotations
+
+
+def _checked_payload(kind: AnnotationKind, payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as it is stored: checked against its kind's shape, or refused naming the field."""
+    if len(_encoder.encode(payload)) > 32 * 1024:
+        raise InvalidInput(Code.ANNOTATION_TOO_LARGE, "the annotation's payload is over 32 KiB")
+    try:
+        typed = annotation_payload(kind, payload)
+    except msgspec.ValidationError as exc:
+        # The path as the client sent it: the payload is a field of the message.
+        detail = str(exc).replace("`$", "`$.payload", 1)
+        raise InvalidInput(Code.REQUEST_INVALID, f"not a valid {kind} annotation: {detail}") from None
+    stored: dict[str, Any] = msgspec.to_builtins(typed)
+    return stored
 
 
 def _may_see(row: Annotation, user_id: int) -> bool:
@@ -222,8 +277,7 @@ async def add_annotation(
     else:
         _require_participant(access)
     meeting_id = access.meeting.id
-    if len(_encoder.encode(msg.payload)) > 32 * 1024:
-        raise InvalidInput(Code.ANNOTATION_TOO_LARGE, "the annotation's payload is over 32 KiB")
+    payload = _checked_payload(msg.kind, msg.payload)
     # Lock first: the same annotation may arrive twice at once (a reconnecting tablet's old and new
     # socket); the second must find the first's row, not collide with it.
     await _lock(session, meeting_id)
@@ -234,6 +288,8 @@ async def add_annotation(
                 Code.ANNOTATION_ID_TAKEN, f"annotation id {msg.id!r} is taken; generate a new one"
             )
         return AnnotationRead.from_row(existing)
+    # After the retry check: an annotation stored before its document was removed is still acked.
+    await _check_page(session, meeting_id, msg.document_id, msg.version_id, msg.page, shown=False)
     now = utcnow()
     row = Annotation(
         id=msg.id,
@@ -244,7 +300,7 @@ async def add_annotation(
         kind=msg.kind,
         visibility=msg.visibility,
         author_id=access.user.id,
-        payload=msg.payload,
+        payload=payload,
         deleted=False,
         created_at=now,
         updated_at=now,
@@ -283,9 +339,10 @@ async def update_annotation(
         _require_member(access, "share annotations")
     if msg.visibility is not None and msg.visibility != row.visibility and row.author_id != access.user.id:
         raise Forbidden(Code.ANNOTATION_AUTHOR_ONLY, "only the author changes who sees an annotation")
+    payload = _checked_payload(row.kind, msg.payload) if msg.payload is not None else None
     was_shared = row.visibility == Visibility.shared
-    if msg.payload is not None:
-        row.payload = msg.payload
+    if payload is not None:
+        row.payload = payload
     if msg.visibility is not None:
         row.visibility = msg.visibility
     row.updated_at = utcnow()

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from meeting.rooms.presence import HEARTBEAT_SECONDS, PROCESS_TTL_SECONDS
-from tests.support.api import api_for, build_council
+from tests.support.api import add_document, api_for, build_council
 from tests.support.backends import TEST_REDIS_URL, empty_tables, needs_postgresql_and_redis
 from tests.support.servers import deployment, server_processes
 from tests.support.sockets import join
@@ -53,6 +53,8 @@ async def test_killing_one_of_two_processes_leaves_the_other_serving(
     here = deployment(tmp_path, DATABASE_URL=postgres_url, REDIS_URL=TEST_REDIS_URL)
     async with server_processes(here.env, 2) as [(doomed, a), (_, b)], api_for(here.settings, b.http) as api:
         council = await build_council(api)
+        doc = await add_document(api, council.meeting_id, pages=3)
+        shown = {"type": "page.turn", "documentId": doc.document_id, "versionId": doc.version_id}
         for status in ("scheduled", "live"):
             await api.ok("POST", f"{council.url}/status", "secretary", json={"status": status})
         chair, _ = await join(b, api, council.meeting_id, "chair")
@@ -60,7 +62,7 @@ async def test_killing_one_of_two_processes_leaves_the_other_serving(
         delegate2, _ = await join(a, api, council.meeting_id, "delegate2")
         for name in ("delegate1", "delegate2"):
             await chair.until("presence.changed", userId=api.ids[name], connected=True)
-        await chair.acked({"type": "page.turn", "documentId": 3, "versionId": 4, "page": 2}, WAIT)
+        await chair.acked({**shown, "page": 2}, WAIT)
         last_seq = (await delegate1.until("page.turn"))["seq"]
 
         doomed.send_signal(signal.SIGKILL)
@@ -72,7 +74,7 @@ async def test_killing_one_of_two_processes_leaves_the_other_serving(
         # The survivor serves HTTP and the room as before.
         async with httpx.AsyncClient(timeout=WAIT) as http:
             assert (await http.get(f"{b.http}/health")).status_code == 200
-        await chair.acked({"type": "page.turn", "documentId": 3, "versionId": 4, "page": 3}, WAIT)
+        await chair.acked({**shown, "page": 3}, WAIT)
         missed = await _page_turn(chair, 3)
 
         # delegate1's tablet moves over and gets exactly what it missed.

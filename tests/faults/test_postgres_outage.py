@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.support.api import api_for, build_council
+from tests.support.api import add_document, api_for, build_council
 from tests.support.servers import deployment, free_port, migrate, start_server, stop_server
 from tests.support.sockets import Socket, join
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from tests.support.api import DocumentRef
 
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 INITDB = BINARIES[-1] if BINARIES else shutil.which("initdb")
@@ -88,12 +90,12 @@ def cluster() -> Iterator[Cluster]:
         made.remove()
 
 
-def _annotation(id_: str) -> dict[str, Any]:
+def _annotation(doc: DocumentRef, id_: str) -> dict[str, Any]:
     return {
         "type": "annotation.add",
         "id": id_,
-        "documentId": 3,
-        "versionId": 4,
+        "documentId": doc.document_id,
+        "versionId": doc.version_id,
         "page": 1,
         "kind": "highlight",
         "visibility": "shared",
@@ -121,6 +123,7 @@ async def test_postgres_outage_answers_503_quickly_and_recovers_without_restart(
             httpx.AsyncClient(base_url=server.http) as http,
         ):
             council = await build_council(api)
+            doc = await add_document(api, council.meeting_id, pages=3)
             item = await api.ok("POST", f"{council.url}/agenda", "secretary", json={"title": "Ngân sách"})
             for status in ("scheduled", "live"):
                 await api.ok("POST", f"{council.url}/status", "secretary", json={"status": status})
@@ -137,7 +140,7 @@ async def test_postgres_outage_answers_503_quickly_and_recovers_without_restart(
             ballots = f"{council.url}/polls/{poll['id']}/ballots"
             voted = await api.call("POST", ballots, "delegate2", json={"choice": [1]})
             assert voted.status_code < 300, voted.text
-            saved = _annotation(secrets.token_hex(8))
+            saved = _annotation(doc, secrets.token_hex(8))
             assert (await _reply(delegate, saved))["type"] == "ack"
 
             await asyncio.to_thread(cluster.stop)
@@ -153,7 +156,7 @@ async def test_postgres_outage_answers_503_quickly_and_recovers_without_restart(
                 assert response.json()["code"] == "server.unavailable"
             health = await http.get("/health")
             assert health.status_code == 503 and health.json()["database"] == "down"
-            lost = _annotation(secrets.token_hex(8))
+            lost = _annotation(doc, secrets.token_hex(8))
             refused = await _reply(delegate, lost)
             # Nothing was saved: the tablet retries the same message.
             assert refused["type"] == "error"
@@ -173,7 +176,7 @@ async def test_postgres_outage_answers_503_quickly_and_recovers_without_restart(
             assert again.status_code == 409, again.text
             sock, _ = await join(server, api, council.meeting_id, "delegate1")
             assert (await _reply(sock, {**lost, "ref": "retry"}))["type"] == "ack"
-            listed = await api.ok("GET", f"{council.url}/documents/3/versions/4/annotations", "chair")
+            listed = await api.ok("GET", doc.annotations_url, "chair")
             ids = sorted(a["id"] for p in listed["pages"] for a in p["annotations"])
             assert ids == sorted([saved["id"], lost["id"]])
             current = await api.ok("GET", f"{council.url}/polls/{poll['id']}", "chair")

@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.support.api import PASSWORD, api_for, build_council
+from tests.support.api import PASSWORD, add_document, api_for, build_council
 from tests.support.servers import deployment, free_port, migrate, start_server, stop_server
 from tests.support.sockets import Socket, join
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from tests.support.api import DocumentRef
 
 pytestmark = [
     pytest.mark.slow,
@@ -23,6 +25,7 @@ pytestmark = [
 ]
 
 WAIT = 20.0  # generous: a loaded 2-core machine
+PAGES = 40  # page turns go on, a page further each time, until fan-out is back
 
 
 def start_redis(port: int, directory: Path) -> subprocess.Popen[bytes]:
@@ -45,9 +48,10 @@ async def _until(check: Any, what: str, timeout: float = WAIT) -> None:
         await asyncio.sleep(0.2)
 
 
-async def _turn(chair: Socket, page: int) -> None:
+async def _turn(chair: Socket, doc: DocumentRef, page: int) -> None:
     ref = f"p{page}"
-    await chair.send({"type": "page.turn", "documentId": 3, "versionId": 4, "page": page, "ref": ref})
+    turn = {"type": "page.turn", "documentId": doc.document_id, "versionId": doc.version_id, "page": page}
+    await chair.send({**turn, "ref": ref})
     while (reply := await chair.recv(WAIT)).get("ref") != ref:
         pass
     assert reply["type"] == "ack", reply  # committed, whatever Redis does
@@ -73,9 +77,10 @@ async def test_redis_outage_degrades_then_fan_out_recovers(tmp_path: Path) -> No
 
             await _until(lambda: broker("up"), "broker up")
             council = await build_council(api)
+            doc = await add_document(api, council.meeting_id, pages=PAGES)
             chair, _ = await join(server, api, council.meeting_id, "chair")
             delegate, _ = await join(server, api, council.meeting_id, "delegate1")
-            await _turn(chair, 2)
+            await _turn(chair, doc, 2)
             seen = await delegate.until("page.turn", WAIT)
             last_seq = seen["seq"]
 
@@ -83,7 +88,7 @@ async def test_redis_outage_degrades_then_fan_out_recovers(tmp_path: Path) -> No
             redis.wait(WAIT)
             # Still 200: the database is up; only the broker is reported down.
             await _until(lambda: broker("down"), "/health to report the broker down")
-            await _turn(chair, 3)  # written while Redis is away
+            await _turn(chair, doc, 3)  # written while Redis is away
             login = await http.post("/api/auth/login", json={"username": "guest", "password": PASSWORD})
             assert login.status_code == 200, login.text  # attempts are limited per process meanwhile
             # A tablet (re)joining meanwhile gets its snapshot from the database.
@@ -101,7 +106,7 @@ async def test_redis_outage_degrades_then_fan_out_recovers(tmp_path: Path) -> No
             deadline = loop.time() + WAIT
             page = 4
             while True:
-                await _turn(chair, page)
+                await _turn(chair, doc, page)
                 try:
                     await delegate.until("page.turn", 2.0, presenter={**seen["presenter"], "page": page})
                     break
@@ -152,10 +157,11 @@ async def test_server_started_while_redis_is_down_serves_then_fans_out_once_it_i
             login = await http.post("/api/auth/login", json={"username": "admin", "password": PASSWORD})
             assert login.status_code in (200, 401), login.text  # answered, whatever the password
             council = await build_council(api)
+            doc = await add_document(api, council.meeting_id, pages=PAGES)
             chair, _ = await join(server, api, council.meeting_id, "chair")
             delegate, snapshot = await join(server, api, council.meeting_id, "delegate1")
             assert snapshot["type"] == "room.snapshot"
-            await _turn(chair, 2)
+            await _turn(chair, doc, 2)
 
             redis = start_redis(redis_port, tmp_path)
 
@@ -167,7 +173,7 @@ async def test_server_started_while_redis_is_down_serves_then_fans_out_once_it_i
             deadline = loop.time() + WAIT
             page = 3
             while True:
-                await _turn(chair, page)
+                await _turn(chair, doc, page)
                 try:
                     while (await delegate.until("page.turn", 2.0))["presenter"]["page"] != page:
                         pass

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.support.api import api_for, build_council
+from tests.support.api import add_document, api_for, build_council
 from tests.support.servers import deployment, migrate, start_server, stop_server
 from tests.support.sockets import Socket, join
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.support.api import Api, Council
+    from tests.support.api import Api, Council, DocumentRef
     from tests.support.servers import Server
 
 pytestmark = pytest.mark.slow
@@ -24,12 +24,12 @@ KILLS = 3  # the meeting moves on and the process is killed this many times in o
 WAIT = 15.0  # generous: a loaded 2-core machine
 
 
-def _annotation(page: int) -> dict[str, Any]:
+def _annotation(doc: DocumentRef, page: int) -> dict[str, Any]:
     return {
         "type": "annotation.add",
         "id": secrets.token_hex(8),
-        "documentId": 3,
-        "versionId": 4,
+        "documentId": doc.document_id,
+        "versionId": doc.version_id,
         "page": page,
         "kind": "highlight",
         "visibility": "shared",
@@ -52,12 +52,14 @@ def _room(snapshot: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _state(server: Server, api: Api, council: Council) -> tuple[dict[str, Any], list[str], Any]:
+async def _state(
+    server: Server, api: Api, council: Council, doc: DocumentRef
+) -> tuple[dict[str, Any], list[str], Any]:
     """The room snapshot, the saved annotation ids and the open poll, as a fresh tablet sees them."""
     sock, snapshot = await join(server, api, council.meeting_id, "guest")
     await sock.close()
     assert snapshot["type"] == "room.snapshot"
-    listed = await api.ok("GET", f"{council.url}/documents/3/versions/4/annotations", "delegate1")
+    listed = await api.ok("GET", doc.annotations_url, "delegate1")
     ids = sorted(a["id"] for p in listed["pages"] for a in p["annotations"])
     poll = await api.ok("GET", f"{council.url}/polls/{snapshot['poll']['id']}", "chair")
     return _room(snapshot), ids, poll
@@ -73,6 +75,7 @@ async def test_sigkill_mid_meeting_loses_nothing_acknowledged(
     try:
         async with api_for(here.settings, server.http) as api:
             council = await build_council(api)
+            doc = await add_document(api, council.meeting_id, pages=KILLS + 1)
             item = await api.ok("POST", f"{council.url}/agenda", "secretary", json={"title": "Ngân sách"})
             for status in ("scheduled", "live"):
                 await api.ok("POST", f"{council.url}/status", "secretary", json={"status": status})
@@ -94,10 +97,16 @@ async def test_sigkill_mid_meeting_loses_nothing_acknowledged(
                 last_seq = first["seq"]
                 await tablet.close()
                 await chair.acked(
-                    {"type": "page.turn", "documentId": 3, "versionId": 4, "page": kill + 2}, WAIT
+                    {
+                        "type": "page.turn",
+                        "documentId": doc.document_id,
+                        "versionId": doc.version_id,
+                        "page": kill + 2,
+                    },
+                    WAIT,
                 )
                 delegate, _ = await join(server, api, council.meeting_id, "delegate1")
-                await delegate.acked(_annotation(kill + 2), WAIT)
+                await delegate.acked(_annotation(doc, kill + 2), WAIT)
                 if kill == 0:
                     await delegate.acked({"type": "speaker.request"}, WAIT)
                     voted = await api.call(
@@ -108,7 +117,7 @@ async def test_sigkill_mid_meeting_loses_nothing_acknowledged(
                 elif kill == 1:
                     await chair.acked({"type": "speaker.end"}, WAIT)
                     await delegate.acked({"type": "speaker.request"}, WAIT)  # waiting in the queue
-                before = await _state(server, api, council)
+                before = await _state(server, api, council, doc)
                 missed = [m for m in (await _drain(chair)) if m.get("seq", 0) > last_seq]
                 assert {"page.turn", "annotation.add"} <= {m["type"] for m in missed}
 
@@ -119,7 +128,7 @@ async def test_sigkill_mid_meeting_loses_nothing_acknowledged(
                     assert code != 1000  # no clean close from a killed process
                 process, server = await start_server(here.env, port=port)
 
-                after = await _state(server, api, council)
+                after = await _state(server, api, council, doc)
                 assert after == before
                 # The tablet that dropped out catches up on exactly what it missed, in order.
                 tablet, replay = await join(server, api, council.meeting_id, "delegate2", last_seq=last_seq)
@@ -132,7 +141,7 @@ async def test_sigkill_mid_meeting_loses_nothing_acknowledged(
                 assert {m["type"] for m in replayed[len(missed) : -1]} <= {"presence.changed"}
                 await tablet.close()
                 chair, _ = await join(server, api, council.meeting_id, "chair", last_seq=replayed[-1]["seq"])
-            snapshot, annotations, open_poll = await _state(server, api, council)
+            snapshot, annotations, open_poll = await _state(server, api, council, doc)
             assert len(annotations) == KILLS
             assert open_poll["state"] == "open" and open_poll["cast"] == 1
             assert snapshot["presenter"]["page"] == KILLS + 1

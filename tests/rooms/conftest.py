@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from meeting.users.models import GlobalRole
-from tests.support.api import Api, Council, build_council
+from tests.support.api import Api, Council, DocumentRef, add_document, build_council
 from tests.support.backends import BROKER_BACKENDS, TEST_REDIS_URL
 from tests.support.servers import serve
 from tests.support.sockets import TIMEOUT
@@ -55,3 +55,9 @@ async def rapi(server: Server, db: AsyncSession, settings: Settings) -> AsyncIte
 async def room(rapi: Api) -> Council:
     """The council meeting (secretary, chair, delegate1, delegate2, guest; outsider not invited)."""
     return await build_council(rapi)
+
+
+@pytest.fixture
+async def doc(room: Council) -> DocumentRef:
+    """A real 10-page document of the council meeting: what page turns and annotations refer to."""
+    return await add_document(room.api, room.meeting_id, pages=10)

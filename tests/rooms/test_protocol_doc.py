@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from meeting.agenda.schemas import ParticipantRemoved
-from meeting.rooms.schemas import ClientMessage, ServerMessage
+from meeting.rooms.schemas import AnnotationAdd, ClientMessage, ServerMessage, annotation_payload
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 BLOCKS = re.findall(r"```json (client|server)\n(.*?)\n```", DOC.read_text(), re.S)
@@ -29,6 +29,14 @@ def test_doc_has_examples_for_every_message_type() -> None:
 def test_doc_example_decodes(side: str, body: str) -> None:
     decoded = msgspec.json.decode(body, type=ClientMessage if side == "client" else Forwarded)
     assert decoded.__struct_config__.tag == msgspec.json.decode(body)["type"]
+
+
+@pytest.mark.parametrize(("side", "body"), BLOCKS, ids=[f"{s}-{i}" for i, (s, _) in enumerate(BLOCKS)])
+def test_doc_annotation_payloads_have_their_kinds_shape(side: str, body: str) -> None:
+    decoded = msgspec.json.decode(body, type=ClientMessage if side == "client" else Forwarded)
+    annotation = decoded if isinstance(decoded, AnnotationAdd) else getattr(decoded, "annotation", None)
+    if annotation is not None and not getattr(annotation, "deleted", False):
+        annotation_payload(annotation.kind, annotation.payload)
 
 
 def test_doc_lists_every_close_code() -> None:

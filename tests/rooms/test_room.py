@@ -17,47 +17,49 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from meeting.settings import Settings
-    from tests.support.api import Council
+    from tests.support.api import Council, DocumentRef
     from tests.support.servers import Server
 
 
-def turn(page: int, ref: str = "t") -> dict[str, Any]:
-    """A page.turn message for document 7 version 12."""
+def turn(doc: DocumentRef, page: int, ref: str = "t") -> dict[str, Any]:
+    """A page.turn message to a page of the document."""
     return {
         "type": "page.turn",
-        "documentId": 7,
-        "versionId": 12,
+        "documentId": doc.document_id,
+        "versionId": doc.version_id,
         "page": page,
         "viewport": {"zoom": 1.5},
         "ref": ref,
     }
 
 
-def note(visibility: str, page: int = 2, text: str = "ghi chú", id_: str | None = None) -> dict[str, Any]:
-    """An annotation.add message."""
+def note(
+    doc: DocumentRef, visibility: str, page: int = 2, text: str = "ghi chú", id_: str | None = None
+) -> dict[str, Any]:
+    """An annotation.add message: a note on a page of the document."""
     return {
         "type": "annotation.add",
         "id": id_ or uuid.uuid4().hex,
-        "documentId": 7,
-        "versionId": 12,
+        "documentId": doc.document_id,
+        "versionId": doc.version_id,
         "page": page,
         "kind": "note",
         "visibility": visibility,
-        "payload": {"text": text},
+        "payload": {"x": 0.5, "y": 0.25, "text": text},
         "ref": "a",
     }
 
 
-async def test_followers_receive_presenter_page_turn(server: Server, room: Council) -> None:
+async def test_followers_receive_presenter_page_turn(server: Server, room: Council, doc: DocumentRef) -> None:
     chair, _ = await join(server, room.api, room.meeting_id, "chair")
     delegate, _ = await join(server, room.api, room.meeting_id, "delegate1")
-    await chair.send(turn(3))
+    await chair.send(turn(doc, 3))
     await chair.until("ack", ref="t")
     moved = await delegate.until("page.turn")
     assert moved["presenter"] == {
         "userId": room.api.ids["chair"],
-        "documentId": 7,
-        "versionId": 12,
+        "documentId": doc.document_id,
+        "versionId": doc.version_id,
         "page": 3,
         "viewport": {"x": 0.0, "y": 0.0, "zoom": 1.5},
     }
@@ -67,12 +69,12 @@ async def test_followers_receive_presenter_page_turn(server: Server, room: Counc
         await sock.close()
 
 
-async def test_only_the_presenter_moves_the_room(server: Server, room: Council) -> None:
+async def test_only_the_presenter_moves_the_room(server: Server, room: Council, doc: DocumentRef) -> None:
     chair, _ = await join(server, room.api, room.meeting_id, "chair")
     delegate, _ = await join(server, room.api, room.meeting_id, "delegate1")
-    await chair.send(turn(2))
+    await chair.send(turn(doc, 2))
     await delegate.until("page.turn")
-    await delegate.send(turn(9, ref="mine"))
+    await delegate.send(turn(doc, 9, ref="mine"))
     refused = await delegate.until("error", ref="mine")
     assert (refused["status"], refused["code"]) == (4403, "presenter.only")
     assert not [m for m in await chair.quiet() if m["type"] == "page.turn" and m["presenter"]["page"] == 9]
@@ -80,7 +82,7 @@ async def test_only_the_presenter_moves_the_room(server: Server, room: Council) 
     await chair.send({"type": "presenter.set", "userId": room.api.ids["delegate1"], "ref": "p"})
     changed = await delegate.until("presenter.changed")
     assert changed["presenter"]["userId"] == room.api.ids["delegate1"] and changed["presenter"]["page"] == 2
-    await delegate.send(turn(5, ref="now"))
+    await delegate.send(turn(doc, 5, ref="now"))
     await delegate.until("ack", ref="now")
     assert (await chair.until("page.turn"))["presenter"]["page"] == 5
     # A delegate cannot choose the presenter.
@@ -92,11 +94,11 @@ async def test_only_the_presenter_moves_the_room(server: Server, room: Council) 
 
 
 async def test_pointer_reaches_followers_unsequenced_and_only_from_presenter(
-    server: Server, room: Council
+    server: Server, room: Council, doc: DocumentRef
 ) -> None:
     chair, _ = await join(server, room.api, room.meeting_id, "chair")
     delegate, _ = await join(server, room.api, room.meeting_id, "delegate1")
-    await chair.send(turn(1))
+    await chair.send(turn(doc, 1))
     await delegate.until("page.turn")
     await chair.send({"type": "pointer.move", "x": 0.5, "y": 0.25})
     pointer = await delegate.until("pointer.move")
@@ -107,21 +109,23 @@ async def test_pointer_reaches_followers_unsequenced_and_only_from_presenter(
     await delegate.close()
 
 
-async def test_private_annotation_reaches_only_the_authors_devices(server: Server, room: Council) -> None:
+async def test_private_annotation_reaches_only_the_authors_devices(
+    server: Server, room: Council, doc: DocumentRef
+) -> None:
     tablet, _ = await join(server, room.api, room.meeting_id, "delegate1")
     laptop, _ = await join(server, room.api, room.meeting_id, "delegate1")
     other, _ = await join(server, room.api, room.meeting_id, "delegate2")
     chair, _ = await join(server, room.api, room.meeting_id, "chair")
-    message = note("private", text="bí mật")
+    message = note(doc, "private", text="bí mật")
     await tablet.send(message)
     ack = await tablet.until("ack", ref="a")
     assert ack["result"]["id"] == message["id"] and ack["result"]["visibility"] == "private"
     mirrored = await laptop.until("annotation.add")
-    assert mirrored["seq"] == 0 and mirrored["annotation"]["payload"] == {"text": "bí mật"}
+    assert mirrored["seq"] == 0 and mirrored["annotation"]["payload"]["text"] == "bí mật"
     for sock in (other, chair):
         assert not [m for m in await sock.quiet() if "bí mật" in str(m)]
     # Nor does it reach anyone over REST or in the replay log.
-    url = f"{room.url}/documents/7/versions/12/annotations"
+    url = doc.annotations_url
     assert (await room.api.ok("GET", url, "delegate2"))["pages"] == []
     assert (await room.api.ok("GET", url, "chair"))["pages"] == []
     mine = await room.api.ok("GET", url, "delegate1")
@@ -133,22 +137,31 @@ async def test_private_annotation_reaches_only_the_authors_devices(server: Serve
         await sock.close()
 
 
-async def test_shared_annotation_is_broadcast_and_listed_by_page(server: Server, room: Council) -> None:
+async def test_shared_annotation_is_broadcast_and_listed_by_page(
+    server: Server, room: Council, doc: DocumentRef
+) -> None:
     author, _ = await join(server, room.api, room.meeting_id, "delegate1")
     other, _ = await join(server, room.api, room.meeting_id, "delegate2")
-    first, second = note("shared", page=4, text="chung"), note("shared", page=2, text="trang 2")
+    first, second = note(doc, "shared", page=4, text="chung"), note(doc, "shared", page=2, text="trang 2")
     await author.send(first)
     await author.send(second)
     received = await other.until("annotation.add")
-    assert received["seq"] > 0 and received["annotation"]["payload"] == {"text": "chung"}
+    assert received["seq"] > 0 and received["annotation"]["payload"]["text"] == "chung"
     await other.until("annotation.add")
-    listed = await room.api.ok("GET", f"{room.url}/documents/7/versions/12/annotations", "guest")
+    listed = await room.api.ok("GET", doc.annotations_url, "guest")
     assert [(p["page"], [a["id"] for a in p["annotations"]]) for p in listed["pages"]] == [
         (2, [second["id"]]),
         (4, [first["id"]]),
     ]
     # Others may not edit it; the chair may delete a shared one.
-    await other.send({"type": "annotation.update", "id": first["id"], "payload": {"text": "sửa"}, "ref": "u"})
+    await other.send(
+        {
+            "type": "annotation.update",
+            "id": first["id"],
+            "payload": {"x": 0.1, "y": 0.1, "text": "sửa"},
+            "ref": "u",
+        }
+    )
     assert (await other.until("error", ref="u"))["status"] == 4403
     chair, _ = await join(server, room.api, room.meeting_id, "chair")
     await chair.send({"type": "annotation.delete", "id": first["id"], "ref": "d"})
@@ -159,9 +172,9 @@ async def test_shared_annotation_is_broadcast_and_listed_by_page(server: Server,
         await sock.close()
 
 
-async def test_retried_annotation_is_stored_once(server: Server, room: Council) -> None:
+async def test_retried_annotation_is_stored_once(server: Server, room: Council, doc: DocumentRef) -> None:
     sock, _ = await join(server, room.api, room.meeting_id, "delegate1")
-    message = note("shared", text="một lần")
+    message = note(doc, "shared", text="một lần")
     await sock.send(message)
     await sock.until("ack", ref="a")
     await sock.close()
@@ -169,26 +182,26 @@ async def test_retried_annotation_is_stored_once(server: Server, room: Council) 
     await again.send(message)
     ack = await again.until("ack", ref="a")
     assert ack["result"]["id"] == message["id"]
-    listed = await room.api.ok("GET", f"{room.url}/documents/7/versions/12/annotations", "delegate1")
+    listed = await room.api.ok("GET", doc.annotations_url, "delegate1")
     assert sum(len(p["annotations"]) for p in listed["pages"]) == 1
     # Someone else reusing the id is told to pick another, and the original stays intact.
     thief, _ = await join(server, room.api, room.meeting_id, "delegate2")
-    await thief.send({**message, "payload": {"text": "chiếm"}})
+    await thief.send({**message, "payload": {"x": 0.1, "y": 0.1, "text": "chiếm"}})
     assert (await thief.until("error", ref="a"))["status"] == 4422
     await again.close()
     await thief.close()
 
 
 async def test_reconnect_with_last_seq_replays_exactly_the_missed_events(
-    server: Server, room: Council
+    server: Server, room: Council, doc: DocumentRef
 ) -> None:
     chair, _ = await join(server, room.api, room.meeting_id, "chair")
     delegate, _ = await join(server, room.api, room.meeting_id, "delegate1")
-    await chair.send(turn(1, ref="t1"))
+    await chair.send(turn(doc, 1, ref="t1"))
     last = (await delegate.until("page.turn"))["seq"]
     await delegate.close()
     for page in (2, 3, 4):
-        await chair.send(turn(page, ref=f"t{page}"))
+        await chair.send(turn(doc, page, ref=f"t{page}"))
         await chair.until("ack", ref=f"t{page}")
     back, first = await join(server, room.api, room.meeting_id, "delegate1", last_seq=last)
     replay = [first]
@@ -199,7 +212,7 @@ async def test_reconnect_with_last_seq_replays_exactly_the_missed_events(
     assert [e["presenter"]["page"] for e in events if e["type"] == "page.turn"] == [2, 3, 4]
     assert done["count"] == len(events)
     # Nothing is delivered twice afterwards, and live events continue from there.
-    await chair.send(turn(5, ref="t5"))
+    await chair.send(turn(doc, 5, ref="t5"))
     live = await back.until("page.turn")
     assert live["seq"] > done["seq"] and live["presenter"]["page"] == 5
     assert all(m["seq"] > done["seq"] for m in back.seen[len(replay) :] if m["seq"])
@@ -362,12 +375,19 @@ async def tight_server(settings: Settings) -> AsyncIterator[Server]:
 
 
 async def test_stalled_client_is_closed_for_resync_without_slowing_others(
-    tight_server: Server, room: Council
+    tight_server: Server, room: Council, doc: DocumentRef
 ) -> None:
     from websockets.asyncio.client import connect
 
     api = room.api
     server = tight_server
+    # Each page rendered in the background is announced to the room: wait until all are, so that only
+    # the strokes below fill the sockets' queues.
+    status = f"{room.url}/documents/{doc.document_id}/status"
+    for _ in range(400):
+        if (await api.ok("GET", status, "secretary"))["done"]:
+            break
+        await asyncio.sleep(0.05)
     fast, _ = await join(server, api, room.meeting_id, "delegate2")
     # A client that stops reading: tiny receive queue, tiny TCP buffer.
     raw = socketlib.socket()
@@ -387,10 +407,13 @@ async def test_stalled_client_is_closed_for_resync_without_slowing_others(
     await stalled.send({"type": "auth", "token": api.tokens["guest"]})
     await stalled.recv()
     writer, _ = await join(server, api, room.meeting_id, "delegate1")
-    big = "x" * 30_000
+    # Long strokes (2000 points, ~20 KB a frame): the stalled socket's buffers fill soon. Corner to
+    # corner, so the numbers are short and cheap to encode and parse for the fast client.
+    points = [[i % 2, 1 - i % 2] for i in range(2000)]
+    big = {**note(doc, "shared"), "kind": "ink", "payload": {"points": points, "width": 3}}
     sent = 250
     for index in range(sent):
-        await writer.send({**note("shared", text=big), "ref": f"n{index}"})
+        await writer.send({**big, "id": uuid.uuid4().hex, "ref": f"n{index}"})
     received = 0
     while received < sent:
         message = await fast.recv(10)
@@ -410,20 +433,20 @@ async def forgetful_server(settings: Settings) -> AsyncIterator[Server]:
 
 
 async def test_reconnect_after_too_many_events_gets_a_snapshot(
-    forgetful_server: Server, room: Council
+    forgetful_server: Server, room: Council, doc: DocumentRef
 ) -> None:
     server = forgetful_server
     chair, snapshot = await join(server, room.api, room.meeting_id, "chair")
     old = snapshot["seq"]
     for page in range(1, 7):
-        await chair.send(turn(page, ref=f"t{page}"))
+        await chair.send(turn(doc, page, ref=f"t{page}"))
         await chair.until("ack", ref=f"t{page}")
     back, first = await join(server, room.api, room.meeting_id, "delegate1", last_seq=old)
     assert first["type"] == "room.snapshot" and first["presenter"]["page"] == 6
     # Recent gaps are still replayed.
     recent = first["seq"]
     await back.close()
-    await chair.send(turn(7, ref="t7"))
+    await chair.send(turn(doc, 7, ref="t7"))
     await chair.until("ack", ref="t7")
     again, replayed = await join(server, room.api, room.meeting_id, "delegate1", last_seq=recent)
     assert replayed["type"] != "room.snapshot" and replayed["seq"] == recent + 1

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from meeting.users.models import GlobalRole
-from tests.support.api import MEETING, Api, api_for
+from tests.support.api import MEETING, Api, add_document, api_for
 from tests.support.backends import TEST_REDIS_URL, empty_tables, needs_postgresql_and_redis
 from tests.support.servers import deployment, server_processes
 from tests.support.sockets import join
@@ -47,10 +47,17 @@ async def test_page_turn_and_annotation_cross_processes(two_servers: tuple[Serve
         "POST", f"{url}/participants", "secretary", json={"userId": api.ids["delegate1"], "role": "delegate"}
     )
 
+    doc = await add_document(api, meeting["id"], pages=6)
     presenter, _ = await join(a, api, meeting["id"], "chair")
     delegate, snapshot = await join(b, api, meeting["id"], "delegate1")
     await presenter.until("presence.changed", userId=api.ids["delegate1"])  # seen across processes
-    page = {"type": "page.turn", "documentId": 3, "versionId": 4, "page": 6, "ref": "t"}
+    page = {
+        "type": "page.turn",
+        "documentId": doc.document_id,
+        "versionId": doc.version_id,
+        "page": 6,
+        "ref": "t",
+    }
     await presenter.send(page)
     moved = await delegate.until("page.turn")
     assert moved["presenter"]["page"] == 6 and moved["seq"] > snapshot["seq"]
@@ -58,8 +65,8 @@ async def test_page_turn_and_annotation_cross_processes(two_servers: tuple[Serve
     shared = {
         "type": "annotation.add",
         "id": secrets.token_hex(8),
-        "documentId": 3,
-        "versionId": 4,
+        "documentId": doc.document_id,
+        "versionId": doc.version_id,
         "page": 6,
         "kind": "highlight",
         "visibility": "shared",
@@ -71,15 +78,19 @@ async def test_page_turn_and_annotation_cross_processes(two_servers: tuple[Serve
     assert seen["annotation"]["id"] == shared["id"]
     # A private note of the chair's reaches the chair's socket on the other process, and nobody else.
     laptop, _ = await join(b, api, meeting["id"], "chair")
-    private = {**shared, "id": secrets.token_hex(8), "visibility": "private", "payload": {"text": "riêng"}}
+    private = {
+        **shared,
+        "id": secrets.token_hex(8),
+        "kind": "note",
+        "visibility": "private",
+        "payload": {"x": 0.2, "y": 0.3, "text": "riêng"},
+    }
     await presenter.send(private)
     mirrored = await laptop.until("annotation.add")
     assert mirrored["annotation"]["id"] == private["id"] and mirrored["seq"] == 0
     assert not [m for m in await delegate.quiet() if "riêng" in str(m)]
     async with httpx.AsyncClient(base_url=b.http) as other:
-        listed = (
-            await other.get(f"{url}/documents/3/versions/4/annotations", headers=api.headers("delegate1"))
-        ).json()
+        listed = (await other.get(doc.annotations_url, headers=api.headers("delegate1"))).json()
     assert [x["id"] for p in listed["pages"] for x in p["annotations"]] == [shared["id"]]
     for sock in (presenter, delegate, laptop):
         await sock.close()

@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from meeting.db import create_engine, create_session_factory
 from meeting.users.models import GlobalRole, User
 from meeting.users.service import new_token
+from tests.support.files import make_pdf
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -161,3 +162,38 @@ async def upload(
         files=[("file", (name, data, media)) for name, data, media in files],
         data=form,
     )
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """A document uploaded to a meeting: what the room's messages refer to (page turns, annotations)."""
+
+    meeting_id: int
+    document_id: int
+    version_id: int
+    page_count: int
+
+    @property
+    def annotations_url(self) -> str:
+        """The path listing the version's annotations."""
+        return (
+            f"/api/meetings/{self.meeting_id}/documents/{self.document_id}"
+            f"/versions/{self.version_id}/annotations"
+        )
+
+
+async def add_document(
+    api: Api, meeting_id: int, pages: int = 3, title: str = "Nghị quyết số 12", as_: str = "secretary"
+) -> DocumentRef:
+    """Upload a generated PDF of `pages` pages to a meeting; its document and current version."""
+    response = await api.call(
+        "POST",
+        f"/api/meetings/{meeting_id}/documents",
+        as_,
+        files=[("file", (f"{title}.pdf", make_pdf(title, pages=pages), "application/pdf"))],
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    version = created["currentVersion"]
+    assert version["pageCount"] == pages, version
+    return DocumentRef(meeting_id, created["id"], version["id"], pages)

@@ -3,11 +3,12 @@
 // in page fractions so it stays aligned at every zoom.
 import { h, clear, setAttr } from "./dom.js";
 import { t } from "./i18n.js";
+import { COLORS, drawPage } from "./shapes.js";
 
 const THUMB = 200;
 const SVG = "http://www.w3.org/2000/svg";
 const PRELOAD_AHEAD = 2;
-const COLORS = { ink: "#c62828", highlight: "#f5c400" };
+const skippedIds = new Set(); // annotations that could not be drawn and were logged, so each is logged once
 
 export function pageUrl(version, page, width) {
   return `${version.pagesUrl}/${page}?width=${width}`;
@@ -203,58 +204,55 @@ export class Viewer {
   renderAnnotations() {
     clear(this.svg);
     clear(this.notes);
-    for (const a of this.annotations.values()) {
-      if (a.page !== this.page || a.deleted) continue;
-      const mine = a.authorId === this.me;
-      if (a.kind === "note") {
-        const p = a.payload;
-        this.notes.append(
-          h(
-            `div.note.${a.visibility}${mine ? ".mine" : ""}`,
-            { dataset: { id: a.id, visibility: a.visibility }, style: { left: `${p.x * 100}%`, top: `${p.y * 100}%` }, title: p.text },
-            h("span.note-pin", a.visibility === "private" ? "•" : "✎"),
-            h("span.note-text", p.text)
-          )
-        );
-        continue;
+    // Each annotation on its own: one that cannot be drawn is left out, never the page's others.
+    const { drawn, skipped } = drawPage(this.annotations.values(), this.page);
+    for (const { annotation: a, drawing } of drawn) {
+      try {
+        this.place(a, drawing);
+      } catch (err) {
+        skipped.push({ annotation: a, reason: String(err?.message || err) });
       }
-      for (const el of this.shapes(a)) {
-        el.dataset.id = a.id;
-        el.dataset.visibility = a.visibility;
-        el.classList.add(a.kind, a.visibility);
-        this.svg.append(el);
-      }
+    }
+    for (const { annotation: a, reason } of skipped) {
+      if (skippedIds.has(a?.id)) continue;
+      skippedIds.add(a?.id);
+      console.warn(`annotation ${a?.id} not drawn: ${reason}`, a);
     }
   }
 
-  shapes(a) {
-    const p = a.payload || {};
-    const out = [];
-    if (Array.isArray(p.points) && p.points.length) {
-      const line = document.createElementNS(SVG, "polyline");
-      line.setAttribute("points", p.points.map(([x, y]) => `${x},${y}`).join(" "));
-      line.setAttribute("stroke", p.color || COLORS[a.kind] || COLORS.ink);
-      line.setAttribute("stroke-width", String(p.width || (a.kind === "highlight" ? 18 : 3)));
-      line.setAttribute("vector-effect", "non-scaling-stroke");
-      out.push(line);
+  place(a, drawing) {
+    const mine = a.authorId === this.me;
+    if (drawing.note) {
+      const { x, y, text } = drawing.note;
+      this.notes.append(
+        h(
+          `div.note.${a.visibility}${mine ? ".mine" : ""}`,
+          { dataset: { id: a.id, visibility: a.visibility }, style: { left: `${x * 100}%`, top: `${y * 100}%` }, title: text },
+          h("span.note-pin", a.visibility === "private" ? "•" : "✎"),
+          h("span.note-text", text)
+        )
+      );
+      return;
     }
-    for (const [x1, y1, x2, y2] of p.rects || []) {
-      const rect = document.createElementNS(SVG, "rect");
-      rect.setAttribute("x", x1);
-      rect.setAttribute("y", y1);
-      rect.setAttribute("width", Math.max(0, x2 - x1));
-      rect.setAttribute("height", Math.max(0, y2 - y1));
-      rect.setAttribute("fill", p.color || COLORS.highlight);
-      out.push(rect);
-    }
-    return out;
+    // Built apart and added together, so a failure halfway leaves nothing of this one on the page.
+    const els = drawing.shapes.map(({ tag, attrs }) => {
+      const el = document.createElementNS(SVG, tag);
+      for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value);
+      el.dataset.id = a.id;
+      el.dataset.visibility = a.visibility;
+      el.classList.add(a.kind, a.visibility);
+      return el;
+    });
+    this.svg.append(...els);
   }
 
   // ------------------------------------------------------------------------------------------- gestures
 
   fraction(e) {
     const r = this.wrap.getBoundingClientRect();
-    return [+((e.clientX - r.left) / r.width).toFixed(4), +((e.clientY - r.top) / r.height).toFixed(4)];
+    // Held to the page: a stroke may slide past its edge, and the server takes only fractions 0..1.
+    const clamp = (v) => +Math.min(1, Math.max(0, v)).toFixed(4);
+    return [clamp((e.clientX - r.left) / r.width), clamp((e.clientY - r.top) / r.height)];
   }
 
   bindGestures() {
