@@ -8,7 +8,6 @@ added without its row, or a row outlives its route.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,12 +19,13 @@ from sqlalchemy import delete, select, update
 
 from meeting.agenda.models import Meeting
 from meeting.app import create_app
-from meeting.docs.demo_ca import DEMO_CA_DIR, DEMO_SIGNING_PASSWORD, ensure_demo_ca
+from meeting.docs.demo_ca import DEMO_SIGNING_PASSWORD
 from meeting.models import metadata
 from meeting.settings import Settings
 from meeting.voting.models import MinutesCopy
 from tests.support.api import PASSWORD, upload
 from tests.support.files import make_pdf
+from tests.support.signing import with_demo_signing
 from tests.support.sockets import first_answer
 
 if TYPE_CHECKING:
@@ -496,8 +496,7 @@ RULES = [
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """Demo signing on, so the secretary and chair can sign with the demo certificates."""
-    ensure_demo_ca(settings.data_dir / DEMO_CA_DIR, [("secretary", "Secretary"), ("chair", "Chair")])
-    return dataclasses.replace(settings, demo_signing=True)
+    return with_demo_signing(settings)
 
 
 def _expected(rule: Rule, role: str | None) -> int | None:

@@ -3,7 +3,6 @@ version (inspected, rendered, searchable, chained), the draft stays readable; ev
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -12,13 +11,14 @@ from sqlalchemy import select
 
 from meeting.audit import AuditEntry
 from meeting.broker import RoomEvent
-from meeting.docs.demo_ca import DEMO_CA_DIR, DEMO_SIGNING_PASSWORD, ensure_demo_ca
+from meeting.docs.demo_ca import DEMO_SIGNING_PASSWORD
 from meeting.docs.models import DocumentVersion
 from meeting.docs.signing import configured_trust_roots, verify_pdf_async
 from meeting.docs.storage import BlobStore
 from meeting.voting.verify import check_record
 from tests.support.api import upload
 from tests.support.files import make_pdf, needs_pdfsig, pdfsig, stored_files
+from tests.support.signing import with_demo_signing
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,8 +35,7 @@ DEMO = {"source": "demo", "password": DEMO_SIGNING_PASSWORD}
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """Demo signing on, with demo certificates for the council's secretary and chair."""
-    ensure_demo_ca(settings.data_dir / DEMO_CA_DIR, [("secretary", "Secretary"), ("chair", "Chair")])
-    return dataclasses.replace(settings, demo_signing=True)
+    return with_demo_signing(settings)
 
 
 async def _draft(council: Council, mark: bool = True) -> dict[str, Any]:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import json
 import os
@@ -14,11 +13,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from meeting.docs.demo_ca import DEMO_CA_DIR, DEMO_SIGNING_PASSWORD, ensure_demo_ca
+from meeting.docs.demo_ca import DEMO_SIGNING_PASSWORD
 from meeting.docs.signing import configured_trust_roots
 from meeting.voting.bundle import MANIFEST, check_bundle
 from tests.support.api import upload
 from tests.support.files import make_pdf
+from tests.support.signing import with_demo_signing
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,8 +31,7 @@ if TYPE_CHECKING:
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """Demo signing on, with demo certificates for the council's secretary and chair."""
-    ensure_demo_ca(settings.data_dir / DEMO_CA_DIR, [("secretary", "Secretary"), ("chair", "Chair")])
-    return dataclasses.replace(settings, demo_signing=True)
+    return with_demo_signing(settings)
 
 
 async def _archived_package(session: Session, tmp_path: Path) -> Path:

@@ -4,7 +4,6 @@ credentials kept; every refusal clear and without a trace in the stored record."
 from __future__ import annotations
 
 import base64
-import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
@@ -14,13 +13,13 @@ from meeting.docs.demo_ca import (
     DEMO_CA_DIR,
     DEMO_SIGNING_PASSWORD,
     create_authority,
-    ensure_demo_ca,
     issue_pkcs12,
 )
 from meeting.docs.signing import configured_trust_roots, verify_pdf_async
 from meeting.docs.storage import BlobStore
 from meeting.voting.verify import check_record
 from tests.support.files import needs_pdfsig, pdfsig
+from tests.support.signing import with_demo_signing
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,8 +33,7 @@ if TYPE_CHECKING:
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """Demo signing on, with demo certificates for the council's secretary and chair."""
-    ensure_demo_ca(settings.data_dir / DEMO_CA_DIR, [("secretary", "Secretary"), ("chair", "Chair")])
-    return dataclasses.replace(settings, demo_signing=True)
+    return with_demo_signing(settings)
 
 
 def _p12(settings: Settings, username: str) -> str:
