@@ -65,3 +65,21 @@ def test_the_demo_council_has_a_draft_resolution_to_sign(server: str) -> None:
     drafts = [d for d in documents if d["resolution"]]
     assert [d["title"] for d in drafts] == ["Tài liệu 4: Kế hoạch đầu tư công trung hạn"]
     assert not drafts[0]["currentVersion"]["signed"]
+
+
+def test_in_the_room_the_documents_list_says_which_are_confidential_and_which_resolutions(
+    new_context: Callable[[], BrowserContext], council_meeting: dict[str, Any], server: str
+) -> None:
+    mid, document = council_meeting["id"], council_meeting["document"]
+    Api(server, "secretary").call(
+        "PATCH",
+        f"/api/meetings/{mid}/documents/{document['id']}",
+        {"classification": "confidential", "resolution": True},
+    )
+    delegate = new_context().new_page()
+    login(delegate, "delegate1")
+    delegate.locator(f".meeting-card[data-id='{mid}'] .meeting-open").click()
+    row = delegate.locator(".docs-live li", has_text="Dự toán ngân sách 2027").first
+    expect(row.locator(".badge.confidential")).to_have_text("Mật")
+    expect(row.locator(".badge.resolution")).to_have_text("Nghị quyết")
+    screenshot(delegate, "32-room-documents-badges")
