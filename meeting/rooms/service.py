@@ -384,7 +384,13 @@ async def delete_annotation(
 async def list_annotations(
     session: AsyncSession, access: MeetingAccess, document_id: int, version_id: int
 ) -> AnnotationList:
-    """The annotations of a document version the caller may see (shared ones and their own), by page."""
+    """The annotations of a document version the caller may see (shared ones and their own), by page;
+    404 for a version that is not in this meeting (rather than an empty list that hides the mistake)."""
+    if await find_version(session, access.meeting.id, document_id, version_id) is None:
+        raise NotFound(
+            Code.DOCUMENT_VERSION_NOT_FOUND,
+            f"version {version_id} of document {document_id} not found in meeting {access.meeting.id}",
+        )
     rows = await session.scalars(
         select(Annotation)
         .where(

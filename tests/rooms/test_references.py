@@ -163,3 +163,14 @@ async def test_annotation_on_a_removed_documents_version_is_still_kept(server: S
     author, _ = await join(server, room.api, room.meeting_id, "delegate1")
     await author.acked(highlight(doc.document_id, doc.version_id, 2))
     await author.close()
+
+
+async def test_annotations_of_a_version_that_is_not_in_the_meeting_are_not_found(room: Council) -> None:
+    mine = await add_document(room.api, room.meeting_id, pages=2)
+    theirs = await other_meetings_document(room)
+    listed = await room.api.ok("GET", mine.annotations_url, "delegate1")
+    assert (listed["versionId"], listed["pages"]) == (mine.version_id, [])
+    for document_id, version_id in ((theirs.document_id, theirs.version_id), (mine.document_id, 999_999)):
+        url = f"{room.url}/documents/{document_id}/versions/{version_id}/annotations"
+        response = await room.api.call("GET", url, "delegate1")
+        assert (response.status_code, response.json()["code"]) == (404, "document.version_not_found")
