@@ -122,7 +122,8 @@ async def test_manager_updates_details_and_the_room_is_told(council: Council) ->
     )
     assert updated["location"] == "Phòng họp số 2"
     assert updated["quorumFraction"] == 0.66
-    events = (await api.db.scalars(select(RoomEvent).where(RoomEvent.meeting_id == council.meeting_id))).all()
+    logged = select(RoomEvent).where(RoomEvent.meeting_id == council.meeting_id).order_by(RoomEvent.seq)
+    events = (await api.db.scalars(logged)).all()
     assert [e.type for e in events][-1] == "meeting.changed"
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
 

@@ -113,7 +113,8 @@ async def test_background_rendering_reports_progress_until_done(
         "renderedPages": 5,
         "done": True,
     }
-    payloads = await db.scalars(select(RoomEvent.payload).where(RoomEvent.type == "document.render_progress"))
+    progress_events = select(RoomEvent.payload).where(RoomEvent.type == "document.render_progress")
+    payloads = await db.scalars(progress_events.order_by(RoomEvent.seq))  # in the order they were sent
     progress = [msgspec.json.decode(p)["renderedPages"] for p in payloads]
     assert progress[0] == 1  # the first page is announced as soon as it is ready
     assert progress[-1] == 5
@@ -185,7 +186,8 @@ async def test_rendering_cut_short_by_a_stop_is_finished_after_the_next_start(
         if not store.page_path(version["sha256"], page, width, "jpeg").is_file()
     ]
     assert missing == []
-    payloads = await db.scalars(select(RoomEvent.payload).where(RoomEvent.type == "document.render_progress"))
+    progress_events = select(RoomEvent.payload).where(RoomEvent.type == "document.render_progress")
+    payloads = await db.scalars(progress_events.order_by(RoomEvent.seq))  # in the order they were sent
     progress = [msgspec.json.decode(p)["renderedPages"] for p in payloads]
     assert progress == sorted(progress)  # the resumed render never announces less than was reached
     assert progress[-1] == pages
