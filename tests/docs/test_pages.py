@@ -22,7 +22,7 @@ from meeting.docs.schemas import DEFAULT_WIDTH
 from meeting.docs.storage import BlobStore
 from meeting.users import SESSION_COOKIE
 from tests.support.api import PASSWORD, Api, Council, build_council, upload
-from tests.support.files import make_pdf
+from tests.support.files import make_pdf, slow_after_the_first_page
 from tests.support.servers import serve_in_process, start_server, stop_server
 
 if TYPE_CHECKING:
@@ -151,11 +151,14 @@ async def _status(
 async def test_rendering_cut_short_by_a_stop_is_finished_after_the_next_start(
     settings: Settings, db: AsyncSession
 ) -> None:
-    pages = 40
+    pages = 4
     async with serve_in_process(create_app(settings)) as first:
         api = Api(client=first, db=db, settings=settings)
         council = await build_council(api)
-        document: dict[str, Any] = await _uploaded(council, pages=pages)
+        # Page 1 renders at once, the others slowly: the stop certainly comes while they render.
+        response = await upload(council, slow_after_the_first_page(slow_pages=pages - 1))
+        assert response.status_code == 201, response.text
+        document: dict[str, Any] = response.json()
         # Stop the server once page 1 is announced: its shutdown cancels the rest of the render.
         status = await _status(council, document["id"], lambda s: s["renderedPages"] >= 1)
         assert status["renderedPages"] >= 1

@@ -187,3 +187,13 @@ def active_content(pdf: bytes) -> dict[str, int]:
                 a.type[0] == pymupdf.PDF_ANNOT_FILE_ATTACHMENT for page in document for a in page.annots()
             ),
         }
+
+
+def slow_after_the_first_page(slow_pages: int = 3, operations: int = 1_500_000) -> bytes:
+    """A PDF whose first page renders at once and whose others take the best part of a second each:
+    a background render is then certainly still running shortly after its first page is announced."""
+    with pymupdf.open(stream=make_pdf(pages=1)) as document:
+        for _ in range(slow_pages):
+            with pymupdf.open(stream=slow_pdf(operations)) as slow:
+                document.insert_pdf(slow)
+        return bytes(document.tobytes(deflate=True))
