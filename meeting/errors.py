@@ -125,6 +125,7 @@ class Code(StrEnum):
     DOCUMENT_EMPTY_FILE = "document.empty_file"
     DOCUMENT_UNSUPPORTED_TYPE = "document.unsupported_type"
     DOCUMENT_MIXED_FILES = "document.mixed_files"
+    DOCUMENT_TOO_MANY_IMAGES = "document.too_many_images"
     DOCUMENT_UNREADABLE = "document.unreadable"
     DOCUMENT_TOO_LARGE = "document.too_large"
     DOCUMENT_NOT_MULTIPART = "document.not_multipart"

@@ -1,13 +1,17 @@
 """PyMuPDF work, run only inside the limited worker processes (see worker.py), never in the server.
 
-Every function takes paths and plain values and returns plain values, so calls cross a pipe cheaply.
-`Refused` carries a sentence for the uploader; any other exception means the file could not be read.
+Every function takes open descriptors (`Descriptor`: the worker opens no path) and plain values, and
+returns plain values, so calls cross a pipe cheaply. `Refused` carries a sentence for the uploader; any
+other exception means the file could not be read. What the functions need from disk (fonts, Pillow's
+format plugins) is loaded when this module is imported, before the worker shuts itself off from paths.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import itertools
+import mmap
 import os
 import unicodedata
 from collections import OrderedDict
@@ -16,7 +20,7 @@ from typing import Any
 import pymupdf  # type: ignore[import-untyped]
 from PIL import Image
 
-from meeting.docs.worker import PdfInfo
+from meeting.docs.worker import Descriptor, PdfInfo
 
 # MuPDF prints repairs and warnings to stderr; they are expected for hostile files.
 pymupdf.TOOLS.mupdf_display_errors(False)
@@ -35,34 +39,98 @@ class Refused(Exception):
     """The file breaks a rule; the message is shown to the uploader."""
 
 
-# Blobs are immutable (named by their hash), so an open document can be reused for later pages.
-_open: OrderedDict[str, pymupdf.Document] = OrderedDict()
+# Loaded now, while files can still be read (the fonts are Python modules of pymupdf-fonts; Pillow
+# imports a format's plugin when it first meets the format). Noto Sans covers Vietnamese; MuPDF's
+# base-14 Helvetica does not.
+_NOTO = pymupdf.Font("notos")
+_NOTO_ARCHIVE = pymupdf.Archive()
+_NOTO_FACES = pymupdf.css_for_pymupdf_font("notos", archive=_NOTO_ARCHIVE, name="noto")
+Image.init()
+# The codecs PyMuPDF decodes PDF strings with that Python does not load at start (each is a module).
+for _codec in ("raw_unicode_escape", "utf_16_be", "utf-16le"):
+    codecs.lookup(_codec)
+
+
+class _Mapped:
+    """A PDF opened from a mapping of its descriptor: MuPDF reads the pages it needs, not the file."""
+
+    def __init__(self, source: Descriptor) -> None:
+        self.size = os.fstat(source.fd).st_size
+        self._map = mmap.mmap(source.fd, self.size, prot=mmap.PROT_READ)
+        self._view = memoryview(self._map)
+        try:
+            self.document = pymupdf.open(stream=self._view, filetype="pdf")
+        except BaseException:
+            self._unmap()
+            raise
+
+    def close(self) -> None:
+        self.document.close()
+        self._unmap()
+
+    def _unmap(self) -> None:
+        self._view.release()  # the document keeps a reference to the view; MuPDF is done with it
+        self._map.close()
+
+
+# Blobs are immutable (named by their hash), so an open document can be reused for later pages; the
+# mappings count against the worker's address space, so the cache is bounded in bytes too.
+_open: OrderedDict[str, _Mapped] = OrderedDict()
 _OPEN_LIMIT = 4
+_OPEN_BYTES = 256 * 1024 * 1024
 
 
-def _document(path: str) -> pymupdf.Document:
-    document = _open.pop(path, None)
-    if document is None:
-        document = pymupdf.open(path, filetype="pdf")
-    _open[path] = document
-    while len(_open) > _OPEN_LIMIT:
+def _document(source: Descriptor) -> pymupdf.Document:
+    mapped = _open.pop(source.name, None) or _Mapped(source)
+    _open[source.name] = mapped
+    while len(_open) > 1 and (
+        len(_open) > _OPEN_LIMIT or sum(entry.size for entry in _open.values()) > _OPEN_BYTES
+    ):
         _open.popitem(last=False)[1].close()
-    return document
+    return mapped.document
 
 
-def inspect_pdf(path: str, max_pages: int, max_page_points: float) -> PdfInfo:
+class _Output:
+    """A descriptor opened for writing, as the file object MuPDF's writer takes. (It has no `name`:
+    given a file object with one, PyMuPDF would open that name as a path.)"""
+
+    def __init__(self, target: Descriptor) -> None:
+        self._file = os.fdopen(target.fd, "wb", closefd=False)
+
+    def write(self, data: bytes) -> int:
+        return self._file.write(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def truncate(self, size: int | None = None) -> int:
+        return self._file.truncate(size)
+
+    def flush(self) -> None:
+        self._file.flush()
+
+
+def _save(document: pymupdf.Document, target: Descriptor, **options: Any) -> None:
+    output = _Output(target)
+    document.save(output, **options)
+    output.flush()
+
+
+def inspect_pdf(source: Descriptor, max_pages: int, max_page_points: float) -> PdfInfo:
     """Open an uploaded PDF, check it against the limits, and extract each page's size and text."""
-    if os.path.getsize(path) == 0:
+    if os.fstat(source.fd).st_size == 0:
         raise Refused("the file is empty")
-    with open(path, "rb") as handle:
-        head = handle.read(1024)
-    if b"%PDF-" not in head:
+    if b"%PDF-" not in os.pread(source.fd, 1024, 0):
         raise Refused("the file is not a PDF (no %PDF header)")
     try:
-        document = pymupdf.open(path, filetype="pdf")
+        mapped = _Mapped(source)
     except Exception as exc:
         raise Refused("the PDF is damaged and cannot be opened") from exc
-    with document:
+    document = mapped.document
+    try:
         if document.needs_pass:
             raise Refused("the PDF is password-protected; upload it without a password")
         # MuPDF silently rebuilds a broken cross-reference table (truncated or corrupt files): what it
@@ -87,15 +155,19 @@ def inspect_pdf(path: str, max_pages: int, max_page_points: float) -> PdfInfo:
                 raise Refused(f"page {index + 1} has no area")
             text = unicodedata.normalize("NFC", page.get_text("text"))
             pages.append((rect.width, rect.height, text))
+    finally:
+        mapped.close()
     return PdfInfo(page_count=count, pages=pages)
 
 
-def images_to_pdf(paths: list[str], out_path: str) -> None:
-    """Lay out JPEG/PNG scans one per page into a new PDF at out_path."""
+def images_to_pdf(images: list[Descriptor], target: Descriptor) -> None:
+    """Lay out JPEG/PNG scans one per page into a new PDF."""
     output = pymupdf.open()
-    for number, path in enumerate(paths, start=1):
+    for number, source in enumerate(images, start=1):
+        with os.fdopen(source.fd, "rb", closefd=False) as handle:
+            data = handle.read()
         try:
-            with Image.open(path) as image:
+            with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
                 image.verify()
         except Exception as exc:
@@ -103,14 +175,14 @@ def images_to_pdf(paths: list[str], out_path: str) -> None:
         if width * height > MAX_RENDER_PIXELS * 4:
             raise Refused(f"image {number} is {width} × {height} px; too large")
         page = output.new_page(width=IMAGE_PAGE_WIDTH, height=IMAGE_PAGE_WIDTH * height / width)
-        page.insert_image(page.rect, filename=path)
-    output.save(out_path, garbage=3, deflate=True)
+        page.insert_image(page.rect, stream=data)
+    _save(output, target, garbage=3, deflate=True)
     output.close()
 
 
-def render_page(path: str, number: int, width: int, fmt: str, out_path: str) -> tuple[int, int]:
-    """Rasterise page `number` (1-based) at `width` pixels and write it atomically as JPEG/PNG/WebP."""
-    document = _document(path)
+def render_page(source: Descriptor, number: int, width: int, fmt: str, target: Descriptor) -> tuple[int, int]:
+    """Rasterise page `number` (1-based) at `width` pixels and write it as JPEG/PNG/WebP."""
+    document = _document(source)
     page = document.load_page(number - 1)
     rect = page.rect
     scale = width / rect.width
@@ -128,17 +200,16 @@ def render_page(path: str, number: int, width: int, fmt: str, out_path: str) -> 
     image = Image.frombuffer(
         mode, (pixmap.width, pixmap.height), pixmap.samples_mv, "raw", mode, pixmap.stride, 1
     )
-    temporary = f"{out_path}.{os.getpid()}.tmp"
-    if fmt == "jpeg":
-        # Pillow's libjpeg-turbo encodes ~10× faster than MuPDF's own JPEG writer or PNG.
-        image.save(temporary, "JPEG", quality=JPEG_QUALITY, optimize=False)
-    elif fmt == "webp":
-        image.save(temporary, "WEBP", quality=JPEG_QUALITY, method=2)
-    else:
-        image.save(temporary, "PNG", compress_level=1)
+    with os.fdopen(target.fd, "wb", closefd=False) as out:
+        if fmt == "jpeg":
+            # Pillow's libjpeg-turbo encodes ~10× faster than MuPDF's own JPEG writer or PNG.
+            image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=False)
+        elif fmt == "webp":
+            image.save(out, "WEBP", quality=JPEG_QUALITY, method=2)
+        else:
+            image.save(out, "PNG", compress_level=1)
     size = (pixmap.width, pixmap.height)
     del image  # release the view of the pixmap's buffer before the pixmap itself goes
-    os.replace(temporary, out_path)
     return size
 
 
@@ -151,11 +222,6 @@ def _is_grey(display_list: Any, rect: Any) -> bool:
     )
     samples: bytes = glance.samples
     return samples[0::3] == samples[1::3] == samples[2::3]
-
-
-def _font() -> pymupdf.Font:
-    # Noto Sans from pymupdf-fonts covers Vietnamese; MuPDF's base-14 Helvetica does not.
-    return pymupdf.Font("notos")
 
 
 def _fitting(font: pymupdf.Font, text: str, width: float, size: float) -> float:
@@ -195,11 +261,13 @@ def drop_active_content(document: pymupdf.Document) -> None:
                 page.delete_link(link)
 
 
-def watermark(path: str, out_path: str, stamp: str, footer: str) -> None:
+def watermark(source: Descriptor, target: Descriptor, stamp: str, footer: str) -> None:
     """Copy the PDF with `stamp` (if any) across every page and `footer` along its bottom edge, as a
     reader sees it, without its active content."""
-    font = _font()
-    with pymupdf.open(path, filetype="pdf") as document:
+    font = _NOTO
+    mapped = _Mapped(source)
+    try:
+        document = mapped.document
         drop_active_content(document)
         # A resource name no page uses yet: insert_font would reuse an existing one (a subset "notos"
         # from our own generator, say), and the glyphs missing from it would print as blanks.
@@ -235,7 +303,9 @@ def watermark(path: str, out_path: str, stamp: str, footer: str) -> None:
                 color=(0.5, 0.1, 0.1),
                 fill_opacity=0.8,
             )
-        document.save(out_path, garbage=1, deflate=True)
+        _save(document, target, garbage=1, deflate=True)
+    finally:
+        mapped.close()
 
 
 # Room kept between the body and a row of columns (the signatures), and the footer's page number line.
@@ -261,8 +331,8 @@ def html_to_pdf(body: str, css: str, title: str, columns: list[str] | None = Non
     two-cell table sits squeezed at the left however wide it is declared; separate stories placed
     in the two halves of the page do not. Every page is numbered "Trang n/N" at the bottom.
     """
-    archive = pymupdf.Archive()
-    user_css = pymupdf.css_for_pymupdf_font("notos", CSS=css, archive=archive, name="noto")
+    archive = _NOTO_ARCHIVE
+    user_css = css + _NOTO_FACES
     story = pymupdf.Story(html=body, user_css=user_css, archive=archive)
     buffer = io.BytesIO()
     writer = pymupdf.DocumentWriter(buffer)
@@ -301,7 +371,7 @@ def html_to_pdf(body: str, css: str, title: str, columns: list[str] | None = Non
 
 def _number_pages(doc: Any) -> None:
     """ "Trang n/N" centred under the text of every page: the pages of a signed record are counted."""
-    font = _font()
+    font = _NOTO
     count = doc.page_count
     for page in doc:
         # Our own resource name: the story's subset "notos" lacks glyphs it did not need.
@@ -319,7 +389,7 @@ def _number_pages(doc: Any) -> None:
 
 def make_demo_pdf(title: str, paragraphs: list[str], pages: int) -> bytes:
     """A multi-page A4 PDF with real (Vietnamese) text: a title, then the paragraphs spread over `pages`."""
-    font = _font()
+    font = _NOTO
     output = pymupdf.open()
     pages = max(1, pages)
     per_page = max(1, -(-len(paragraphs) // pages)) if paragraphs else 1

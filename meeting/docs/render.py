@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from meeting.docs.models import Document, DocumentVersion
 from meeting.docs.schemas import DEFAULT_WIDTH, RENDER_WIDTHS, DocumentRenderProgress
 from meeting.docs.storage import BlobStore
-from meeting.docs.worker import PdfInfo, WorkerFailed, WorkerPool, pool_for
+from meeting.docs.worker import PdfInfo, Source, Target, WorkerFailed, WorkerPool, pool_for
 from meeting.errors import Code, InvalidInput
 
 if TYPE_CHECKING:
@@ -75,17 +75,17 @@ class DocsRuntime:
     async def inspect_pdf(self, path: Path) -> PdfInfo:
         """Check an uploaded PDF against the limits and read each page's size and text."""
         info: PdfInfo = await self._run(
-            "inspect_pdf", str(path), self.settings.max_pages, self.settings.max_page_points
+            "inspect_pdf", Source(path), self.settings.max_pages, self.settings.max_page_points
         )
         return info
 
     async def images_to_pdf(self, images: list[Path], out: Path) -> None:
         """Lay out JPEG/PNG scans, one per page, into a new PDF."""
-        await self._run("images_to_pdf", [str(image) for image in images], str(out))
+        await self._run("images_to_pdf", [Source(image) for image in images], Target(out))
 
     async def watermark(self, source: Path, out: Path, stamp: str, footer: str) -> None:
         """A copy of the PDF with a diagonal stamp (none if empty) and a footer on every page."""
-        await self._run("watermark", str(source), str(out), stamp, footer)
+        await self._run("watermark", Source(source), Target(out), stamp, footer)
 
     async def html_to_pdf(self, body: str, css: str, title: str, columns: list[str] | None = None) -> bytes:
         """A PDF laid out from HTML and CSS (the minutes), then `columns` side by side (signatures)."""
@@ -115,7 +115,12 @@ class DocsRuntime:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             await self._run(
-                "render_page", str(self.store.blob_path(sha256)), page, width, self.image_format, str(path)
+                "render_page",
+                Source(self.store.blob_path(sha256)),
+                page,
+                width,
+                self.image_format,
+                Target(path),
             )
             future.set_result(None)
         except WorkerFailed as exc:

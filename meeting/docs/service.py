@@ -35,7 +35,7 @@ from meeting.docs.schemas import (
     VersionRead,
 )
 from meeting.docs.storage import sha256_of
-from meeting.docs.worker import WorkerFailed
+from meeting.docs.worker import MAX_TASK_FILES, WorkerFailed
 from meeting.errors import Code, Conflict, InvalidInput, NotFound, UnsupportedMedia
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from meeting.docs.upload import Incoming, Upload
 
 ACCEPTED = "PDF, JPEG, PNG"
+# Scanned images of one upload: the worker gets them and the PDF they become in one task.
+MAX_IMAGES = MAX_TASK_FILES - 1
 MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 _CLAIMS = {
     "application/pdf": "pdf",
@@ -133,6 +135,11 @@ async def _prepare(runtime: DocsRuntime, upload: Upload) -> Prepared:
         path, sha256, size = files[0].path, files[0].sha256, files[0].size
     elif "pdf" in kinds:
         raise InvalidInput(Code.DOCUMENT_MIXED_FILES, "upload one PDF, or one or more JPEG/PNG images")
+    elif len(files) > MAX_IMAGES:
+        raise InvalidInput(
+            Code.DOCUMENT_TOO_MANY_IMAGES,
+            f"upload at most {MAX_IMAGES} images at once; scan a longer document to one PDF",
+        )
     else:
         path = runtime.store.temporary(".pdf")
         try:

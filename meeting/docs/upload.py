@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 # Headroom for part headers and small fields on top of the file-size limit.
 ENVELOPE_BYTES = 64 * 1024
 FIELD_LIMIT = 4096
-MAX_PARTS = 64
+# Room for the most scanned images of one upload (service.MAX_IMAGES, 200) and the form fields.
+MAX_PARTS = 256
 
 
 @dataclass

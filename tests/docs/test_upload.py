@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from meeting.broker import RoomEvent
 from meeting.docs.models import Document, DocumentVersion
+from meeting.docs.service import MAX_IMAGES
 from tests.support.api import upload
 from tests.support.files import make_image, make_pdf, stored_files
 from tests.support.servers import served_client
@@ -86,6 +87,20 @@ async def test_images_become_one_document_with_a_page_each(council: Council) -> 
     # Scans have no text layer: flagged, not searchable.
     assert version["textlessPages"] == [1, 2]
     assert version["fileName"] == "trang-1.pdf"
+
+
+async def test_a_scan_of_the_most_images_becomes_a_document_and_one_more_is_refused(
+    council: Council, db: AsyncSession
+) -> None:
+    image = make_image("JPEG", (60, 80))
+    most = [(f"trang-{n}.jpg", image, "image/jpeg") for n in range(1, MAX_IMAGES + 1)]
+    response = await upload(council, most)
+    assert response.status_code == 201, response.text
+    assert response.json()["currentVersion"]["pageCount"] == MAX_IMAGES
+    response = await upload(council, [*most, ("one-more.jpg", image, "image/jpeg")])
+    assert response.status_code == 422
+    assert response.json()["code"] == "document.too_many_images"
+    assert await db.scalar(select(func.count()).select_from(Document)) == 1
 
 
 async def test_other_file_types_get_415_naming_the_accepted_ones(council: Council) -> None:
