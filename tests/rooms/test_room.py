@@ -374,6 +374,16 @@ async def tight_server(settings: Settings) -> AsyncIterator[Server]:
         yield urls
 
 
+async def _rendered(room: Council, doc: DocumentRef) -> None:
+    """Wait until every page of `doc` is rendered: each is announced to the room as it is done."""
+    status = f"{room.url}/documents/{doc.document_id}/status"
+    for _ in range(400):
+        if (await room.api.ok("GET", status, "secretary"))["done"]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"document {doc.document_id} was not rendered in 20 s")
+
+
 async def test_stalled_client_is_closed_for_resync_without_slowing_others(
     tight_server: Server, room: Council, doc: DocumentRef
 ) -> None:
@@ -381,13 +391,8 @@ async def test_stalled_client_is_closed_for_resync_without_slowing_others(
 
     api = room.api
     server = tight_server
-    # Each page rendered in the background is announced to the room: wait until all are, so that only
-    # the strokes below fill the sockets' queues.
-    status = f"{room.url}/documents/{doc.document_id}/status"
-    for _ in range(400):
-        if (await api.ok("GET", status, "secretary"))["done"]:
-            break
-        await asyncio.sleep(0.05)
+    # Only the strokes below may fill the sockets' queues.
+    await _rendered(room, doc)
     fast, _ = await join(server, api, room.meeting_id, "delegate2")
     # A client that stops reading: tiny receive queue, tiny TCP buffer.
     raw = socketlib.socket()
@@ -436,6 +441,9 @@ async def test_reconnect_after_too_many_events_gets_a_snapshot(
     forgetful_server: Server, room: Council, doc: DocumentRef
 ) -> None:
     server = forgetful_server
+    # Only the page turns below may push events out of the 3 kept: a render's progress events would
+    # trim the one a slow publication still owes the room, and it would close every socket to resync.
+    await _rendered(room, doc)
     chair, snapshot = await join(server, room.api, room.meeting_id, "chair")
     old = snapshot["seq"]
     for page in range(1, 7):
