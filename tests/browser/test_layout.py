@@ -453,6 +453,11 @@ def test_secretary_editor_tabs_fit_at_every_size(
         page.locator(".editor-body > *").first.wait_for()
         page.wait_for_load_state("networkidle")
         screenshot(page, f"layout-{size}-editor-{tab}")
+        if tab == "details":
+            # The meeting is live: its details are shown, not editable, and the words say why.
+            expect(page.locator(".details-form .read-only")).to_have_text(
+                "Cuộc họp đang diễn ra; thông tin cuộc họp chỉ để xem."
+            )
         assert_fits(page)
         assert_title_readable(page)
         for name in EDITOR_TABS:
