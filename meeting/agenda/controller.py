@@ -37,7 +37,7 @@ from meeting.users import CurrentUser
 
 
 def _read(access: MeetingAccess) -> MeetingRead:
-    return MeetingRead.of(access.meeting, access.role)
+    return MeetingRead.from_row(access.meeting, my_role=access.role)
 
 
 class MeetingController(Controller):
@@ -71,7 +71,7 @@ class MeetingController(Controller):
     ) -> list[MeetingRead]:
         """Meetings I take part in (all, for admins), soonest first; filter by status and start time."""
         rows = await service.list_meetings(db_session, current_user, status, starts_from, starts_before)
-        return [MeetingRead.of(meeting, role) for meeting, role in rows]
+        return [MeetingRead.from_row(meeting, my_role=role) for meeting, role in rows]
 
     @get("/{meeting_id:int}")
     async def get_meeting(self, access: Access) -> MeetingRead:
@@ -172,14 +172,14 @@ class ParticipantController(Controller):
     @get("/participants")
     async def list_participants(self, db_session: DbSession, access: Access) -> list[ParticipantRead]:
         """Everyone invited."""
-        return [ParticipantRead.of(p) for p in await service.list_participants(db_session, access)]
+        return [ParticipantRead.from_row(p) for p in await service.list_participants(db_session, access)]
 
     @post("/participants")
     async def add_participant(
         self, db_session: DbSession, broker: Publisher, access: Access, data: JSONBody[ParticipantCreate]
     ) -> ParticipantRead:
         """Invite a user with a role (chair, secretary, delegate, guest)."""
-        return ParticipantRead.of(await service.add_participant(db_session, broker, access, data))
+        return ParticipantRead.from_row(await service.add_participant(db_session, broker, access, data))
 
     @patch("/participants/{participant_id:int}")
     async def update_participant(
@@ -191,7 +191,7 @@ class ParticipantController(Controller):
         data: JSONBody[ParticipantUpdate],
     ) -> ParticipantRead:
         """Change a participant's role or voting right."""
-        return ParticipantRead.of(
+        return ParticipantRead.from_row(
             await service.update_participant(db_session, broker, access, participant_id, data)
         )
 
@@ -206,7 +206,7 @@ class ParticipantController(Controller):
     async def attendance(self, db_session: DbSession, access: Access) -> AttendanceRead:
         """Roll call and quorum."""
         participants, quorum = await service.attendance(db_session, access)
-        return AttendanceRead(participants=[ParticipantRead.of(p) for p in participants], quorum=quorum)
+        return AttendanceRead(participants=[ParticipantRead.from_row(p) for p in participants], quorum=quorum)
 
     @put("/participants/{participant_id:int}/attendance")
     async def set_attendance(
@@ -219,7 +219,7 @@ class ParticipantController(Controller):
     ) -> ParticipantRead:
         """Roll call by the chair or secretary: present in the room, online, absent (with reason), left."""
         participant, _ = await service.set_attendance(db_session, broker, access, participant_id, data)
-        return ParticipantRead.of(participant)
+        return ParticipantRead.from_row(participant)
 
     @put("/attendance/me")
     async def check_in(
@@ -227,7 +227,7 @@ class ParticipantController(Controller):
     ) -> ParticipantRead:
         """Self check-in (in the room or online) and check-out."""
         participant, _ = await service.set_attendance(db_session, broker, access, None, data)
-        return ParticipantRead.of(participant)
+        return ParticipantRead.from_row(participant)
 
 
 # What this domain adds to the app (gathered by meeting/app.py).

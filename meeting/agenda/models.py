@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 from sqlalchemy import Boolean, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from meeting.db import Base, UtcDateTime, utcnow
 from meeting.users.models import User
@@ -114,6 +114,13 @@ class Meeting(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
+    @validates("starts_at", "ends_at")
+    def _in_utc(self, _key: str, value: dt.datetime) -> dt.datetime:
+        # Held in UTC from the moment it is set, as a loaded row is: reads and events built from a row
+        # just changed show the same instants as from a row loaded later. A naive value stays naive, for
+        # UtcDateTime to refuse.
+        return value.astimezone(dt.UTC) if value.tzinfo is not None else value
+
 
 class AgendaItem(Base):
     """An item of a meeting's agenda; one level of sub-items under a parent."""
@@ -149,3 +156,13 @@ class Participant(Base):
     attendance_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def username(self) -> str:
+        """The user's login name (the participant reads show it)."""
+        return self.user.username
+
+    @property
+    def display_name(self) -> str:
+        """The user's name as the meeting shows it."""
+        return self.user.display_name

@@ -10,10 +10,8 @@ import msgspec
 from meeting.agenda.models import (
     Attendance,
     ItemStatus,
-    Meeting,
     MeetingStatus,
     MinutesStatus,
-    Participant,
     ParticipantRole,
 )
 from meeting.broker import Event
@@ -87,26 +85,6 @@ class MeetingRead(Schema):
     # When it actually went live and ended; None until then.
     opened_at: dt.datetime | None
     closed_at: dt.datetime | None
-
-    @classmethod
-    def of(cls, meeting: Meeting, my_role: ParticipantRole | None) -> MeetingRead:
-        """Build from the table row."""
-        return cls(
-            id=meeting.id,
-            title=meeting.title,
-            description=meeting.description,
-            location=meeting.location,
-            starts_at=meeting.starts_at.astimezone(dt.UTC),
-            ends_at=meeting.ends_at.astimezone(dt.UTC),
-            timezone=meeting.timezone,
-            online_allowed=meeting.online_allowed,
-            status=meeting.status,
-            quorum_fraction=meeting.quorum_fraction,
-            minutes_status=meeting.minutes_status,
-            my_role=my_role,
-            opened_at=meeting.opened_at.astimezone(dt.UTC) if meeting.opened_at else None,
-            closed_at=meeting.closed_at.astimezone(dt.UTC) if meeting.closed_at else None,
-        )
 
 
 class ItemCreate(Schema):
@@ -194,21 +172,6 @@ class ParticipantRead(Schema):
     attendance: Attendance
     absence_reason: str
     attendance_at: dt.datetime | None
-
-    @classmethod
-    def of(cls, participant: Participant) -> ParticipantRead:
-        """Build from the table row."""
-        return cls(
-            id=participant.id,
-            user_id=participant.user_id,
-            username=participant.user.username,
-            display_name=participant.user.display_name,
-            role=participant.role,
-            voting=participant.voting,
-            attendance=participant.attendance,
-            absence_reason=participant.absence_reason,
-            attendance_at=participant.attendance_at,
-        )
 
 
 class Quorum(Schema):

@@ -277,7 +277,9 @@ async def update_meeting(
             setattr(meeting, field, value)
     meeting.starts_at, meeting.ends_at = starts_at, ends_at
     await audit.append(session, meeting.id, "meeting.edit", {**meeting_facts(meeting), "by": access.user.id})
-    await broker.commit(session, meeting.id, [MeetingChanged(meeting=MeetingRead.of(meeting, None))])
+    await broker.commit(
+        session, meeting.id, [MeetingChanged(meeting=MeetingRead.from_row(meeting, my_role=None))]
+    )
     return meeting
 
 
@@ -304,7 +306,9 @@ async def change_meeting_status(
         meeting.opened_at = utcnow()
     elif target == MeetingStatus.ended and meeting.closed_at is None:
         meeting.closed_at = utcnow()
-    events: list[MeetingChanged | AgendaChanged] = [MeetingChanged(meeting=MeetingRead.of(meeting, None))]
+    events: list[MeetingChanged | AgendaChanged] = [
+        MeetingChanged(meeting=MeetingRead.from_row(meeting, my_role=None))
+    ]
     await audit.append(session, meeting.id, "meeting.status", {"status": str(target), "by": access.user.id})
     if target == MeetingStatus.ended:
         # An item still running when the meeting closes is finished with it.
@@ -610,7 +614,7 @@ async def add_participant(
     await session.refresh(participant, ["user"])
     await chain_participant(session, participant, "participant.add", access.user.id)
     await broker.commit(
-        session, meeting_id, [ParticipantChanged(participant=ParticipantRead.of(participant))]
+        session, meeting_id, [ParticipantChanged(participant=ParticipantRead.from_row(participant))]
     )
     return participant
 
@@ -659,7 +663,7 @@ async def update_participant(
     participant.role = role
     await chain_participant(session, participant, "participant.change", access.user.id)
     await broker.commit(
-        session, access.meeting.id, [ParticipantChanged(participant=ParticipantRead.of(participant))]
+        session, access.meeting.id, [ParticipantChanged(participant=ParticipantRead.from_row(participant))]
     )
     return participant
 
@@ -760,7 +764,9 @@ async def set_attendance(
     )
     quorum = quorum_of(meeting, await _participants(session, meeting.id))
     await broker.commit(
-        session, meeting.id, [AttendanceChanged(participant=ParticipantRead.of(participant), quorum=quorum)]
+        session,
+        meeting.id,
+        [AttendanceChanged(participant=ParticipantRead.from_row(participant), quorum=quorum)],
     )
     return participant, quorum
 

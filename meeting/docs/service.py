@@ -263,30 +263,16 @@ async def _read(session: AsyncSession, document: Document) -> DocumentRead:
             .order_by(DocumentPage.number)
         )
     )
-    return DocumentRead(
-        id=document.id,
-        meeting_id=document.meeting_id,
-        agenda_item_id=document.agenda_item_id,
-        title=document.title,
-        classification=document.classification,
-        resolution=document.resolution,
-        created_at=document.created_at,
+    return DocumentRead.from_row(
+        document,
         current_version=_version_read(document, current, textless),
         version_ids=[v.id for v in versions],
     )
 
 
 def _version_read(document: Document, version: DocumentVersion, textless: list[int]) -> VersionRead:
-    return VersionRead(
-        id=version.id,
-        number=version.number,
-        page_count=version.page_count,
-        rendered_pages=version.rendered_pages,
-        size_bytes=version.size_bytes,
-        sha256=version.sha256,
-        file_name=version.file_name,
-        created_at=version.created_at,
-        created_by_id=version.created_by_id,
+    return VersionRead.from_row(
+        version,
         textless_pages=textless,
         signed=version.signature_field is not None,
         pages_url=f"/api/meetings/{document.meeting_id}/documents/{document.id}/versions/{version.id}/pages",

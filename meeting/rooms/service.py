@@ -45,7 +45,6 @@ from meeting.rooms.schemas import (
     PresenterRead,
     Snapshot,
     SpeakerRead,
-    ViewportMsg,
     annotation_payload,
 )
 from meeting.users.models import User
@@ -155,18 +154,6 @@ def _presenter_of(row: RoomPresenter | None) -> state.Presenter:
     )
 
 
-def presenter_read(presenter: state.Presenter) -> PresenterRead:
-    """The wire shape of the presenter state."""
-    viewport = presenter.viewport
-    return PresenterRead(
-        user_id=presenter.user_id,
-        document_id=presenter.document_id,
-        version_id=presenter.version_id,
-        page=presenter.page,
-        viewport=ViewportMsg(x=viewport.x, y=viewport.y, zoom=viewport.zoom),
-    )
-
-
 def _store_presenter(
     session: AsyncSession, meeting_id: int, row: RoomPresenter | None, presenter: state.Presenter
 ) -> None:
@@ -207,7 +194,7 @@ async def turn_page(
     # Who may move the room is answered first; then whether there is such a page to move it to.
     await _check_page(session, meeting_id, msg.document_id, msg.version_id, msg.page, shown=True)
     _store_presenter(session, meeting_id, row, moved)
-    await broker.commit(session, meeting_id, [PageTurned(presenter=presenter_read(moved))])
+    await broker.commit(session, meeting_id, [PageTurned(presenter=PresenterRead.from_row(moved))])
     return moved
 
 
@@ -231,7 +218,7 @@ async def set_presenter(
     row = await session.get(RoomPresenter, meeting_id)
     changed = state.set_presenter(_presenter_of(row), actor_is_chair=access.is_chair, user_id=msg.user_id)
     _store_presenter(session, meeting_id, row, changed)
-    await broker.commit(session, meeting_id, [PresenterChanged(presenter=presenter_read(changed))])
+    await broker.commit(session, meeting_id, [PresenterChanged(presenter=PresenterRead.from_row(changed))])
     return changed
 
 
@@ -673,18 +660,9 @@ async def build_snapshot(
         meeting_status=access.meeting.status,
         you=access.user.id,
         your_role=access.role,
-        presence=[
-            PresenceRead(
-                user_id=p.user_id,
-                display_name=p.user.display_name,
-                role=p.role,
-                attendance=p.attendance,
-                connected=p.user_id in connected,
-            )
-            for p in participants
-        ],
+        presence=[PresenceRead.from_row(p, connected=p.user_id in connected) for p in participants],
         active_item=ItemRead.from_row(active) if active is not None else None,
-        presenter=presenter_read(await load_presenter(session, meeting_id)),
+        presenter=PresenterRead.from_row(await load_presenter(session, meeting_id)),
         speakers=await floor_read(session, floor, utcnow().timestamp()),
         poll=await current_poll(session, meeting_id),
         documents=await document_progress(session, meeting_id),

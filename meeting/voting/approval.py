@@ -91,7 +91,9 @@ async def _record(
     """Chain the step and commit it, announcing the meeting's new state."""
     meeting = access.meeting
     await audit.append(session, meeting.id, action, {**details, "by": access.user.id})
-    await broker.commit(session, meeting.id, [MeetingChanged(meeting=MeetingRead.of(meeting, None))])
+    await broker.commit(
+        session, meeting.id, [MeetingChanged(meeting=MeetingRead.from_row(meeting, my_role=None))]
+    )
 
 
 async def submit_minutes(

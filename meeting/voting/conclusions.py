@@ -35,14 +35,8 @@ async def _polls(session: AsyncSession, access: MeetingAccess, item_id: int) -> 
 async def _read(
     session: AsyncSession, access: MeetingAccess, row: Conclusion, with_polls: bool
 ) -> ConclusionRead:
-    return ConclusionRead(
-        item_id=row.item_id,
-        version=row.version,
-        text=row.text,
-        author_id=row.author_id,
-        author_name=row.author_name,
-        created_at=row.created_at,
-        polls=await _polls(session, access, row.item_id) if with_polls else [],
+    return ConclusionRead.from_row(
+        row, polls=await _polls(session, access, row.item_id) if with_polls else []
     )
 
 

@@ -86,25 +86,11 @@ def result_of(poll: Poll) -> PollResult | None:
 
 async def read(session: AsyncSession, poll: Poll, with_result: bool) -> PollRead:
     """The poll as the caller may see it."""
-    return PollRead(
-        id=poll.id,
-        meeting_id=poll.meeting_id,
-        item_id=poll.item_id,
-        question=poll.question,
-        kind=poll.kind,
-        method=poll.method,
-        options=list(json.loads(poll.options)),
-        max_selections=poll.max_selections,
-        rule=poll.rule,
-        quorum_required=poll.quorum_required,
-        allow_change=poll.allow_change,
-        state=poll.state,
+    return PollRead.from_row(
+        poll,
+        options=json.loads(poll.options),
         eligible=poll.eligible_count,
         cast=await cast_count(session, poll),
-        created_at=poll.created_at,
-        opened_at=poll.opened_at,
-        closed_at=poll.closed_at,
-        published_at=poll.published_at,
         result=result_of(poll) if with_result else None,
     )
 

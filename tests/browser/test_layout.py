@@ -93,6 +93,21 @@ CUT_OFF_JS = """(width) => {
     return out;
 }"""
 
+# Whether an element's text overflows its own box (an ellipsis, a clamp) or the box of the ancestor that
+# holds it (a chip with overflow hidden).
+WHOLE_JS = """(el, within) => {
+    const r = el.getBoundingClientRect();
+    const o = el.closest(within).getBoundingClientRect();
+    const outside = r.left < o.left - 0.5 || r.right > o.right + 0.5
+        || r.top < o.top - 0.5 || r.bottom > o.bottom + 0.5;
+    const overflows = el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1;
+    return {
+        cut: outside || overflows, text: el.textContent,
+        scroll: [el.scrollWidth, el.scrollHeight], client: [el.clientWidth, el.clientHeight],
+        box: [r.left, r.top, r.right, r.bottom], within: [o.left, o.top, o.right, o.bottom],
+    };
+}"""
+
 
 @pytest.fixture(scope="module")
 def session_in_progress(server: str) -> Iterator[dict[str, Any]]:
@@ -184,10 +199,17 @@ def assert_title_readable(page: Page) -> None:
     assert facts["lettersShown"] >= TITLE_SHOWN, f"the title shows {facts['lettersShown']} letters: {facts}"
 
 
+def assert_whole(page: Page, selector: str, within: str) -> None:
+    """The element's text is all in sight: not cut by an ellipsis or a line clamp, not clipped by `within`."""
+    facts = page.locator(selector).first.evaluate(WHOLE_JS, within)
+    assert facts["cut"] is False, f"{selector} is cut: {facts}"
+
+
 def assert_state_at_a_glance(page: Page, size: str) -> None:
     """Who has the floor and for how long, whether one follows the presenter, the drawer's button."""
     assert_reachable(page, ".speaker-chip")
     expect(page.locator(".speaker-chip .speaker-name")).to_have_text("Phạm Thị Hồng Nhung")
+    assert_whole(page, ".speaker-chip .speaker-name", ".speaker-chip")
     expect(page.locator(".speaker-chip .speak-timer")).to_have_text(re.compile(r"\d\d:\d\d"))
     assert_reachable(page, ".follow-state", touch=False)
     assert_reachable(page, ".live-state", touch=False)
@@ -281,6 +303,35 @@ def test_chair_presents_and_runs_the_meeting_at_every_size(
     screenshot(page, f"layout-{size}-chair-polls")
     assert_fits(page)
     assert_reachable(page, ".polls-panel [data-action=close]")
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_stacked_sheets_share_the_height_and_the_vote_stays_in_reach_at_every_size(
+    new_context: Callable[..., BrowserContext], session_in_progress: dict[str, Any], size: str
+) -> None:
+    # The chair votes, runs the speakers and the polls, and reads the item's sheet: four at once.
+    page = open_room(new_context, size, "chair", session_in_progress["id"])
+    expect(page.locator(".vote-panel .vote-option")).to_have_count(3)
+    strip = page.locator(".chair-strip")
+    strip.get_by_role("button", name="Phát biểu").click()
+    strip.get_by_role("button", name="Biểu quyết").click()
+    if size in NARROW:
+        page.locator(".drawer-toggle").click()
+    page.locator(".sidebar .item-open").first.click()
+    sheets = [".vote-panel", ".speakers-panel", ".polls-panel", ".item-panel"]
+    for sheet in sheets:
+        expect(page.locator(sheet)).to_be_visible()
+    screenshot(page, f"layout-{size}-stacked-sheets")
+    assert_fits(page)
+    for sheet in sheets:
+        facts = control(page, sheet)
+        assert facts["inside"], f"{sheet} is pushed off the screen: {facts}"
+    for sheet in sheets[1:]:
+        assert_reachable(page, f"{sheet} .panel-head button")
+    # Each sheet scrolls inside: the vote's three buttons come into sight, and nothing covers them.
+    for option in ("yes", "no", "abstain"):
+        page.locator(f".vote-option[data-option={option}]").scroll_into_view_if_needed()
+        assert_reachable(page, f".vote-option[data-option={option}]")
 
 
 @pytest.mark.parametrize("size", NARROW)
@@ -402,6 +453,11 @@ def test_secretary_editor_tabs_fit_at_every_size(
         page.locator(".editor-body > *").first.wait_for()
         page.wait_for_load_state("networkidle")
         screenshot(page, f"layout-{size}-editor-{tab}")
+        if tab == "details":
+            # The meeting is live: its details are shown, not editable, and the words say why.
+            expect(page.locator(".details-form .read-only")).to_have_text(
+                "Cuộc họp đang diễn ra; thông tin cuộc họp chỉ để xem."
+            )
         assert_fits(page)
         assert_title_readable(page)
         for name in EDITOR_TABS:

@@ -223,6 +223,41 @@ def test_secretary_writes_a_conclusion_delegates_read_it_and_minutes_download(
     assert response.body().startswith(b"%PDF")
 
 
+def test_secretary_starts_the_meeting_moves_through_the_agenda_and_ends_it(
+    new_context: Callable[[], BrowserContext], council_meeting: dict[str, Any]
+) -> None:
+    # The server lets the meeting's secretary run its course (meeting and item status); so does the strip.
+    mid = council_meeting["id"]
+    first, second = (item["id"] for item in council_meeting["items"])
+    secretary, delegate = new_context().new_page(), new_context().new_page()
+    login(secretary, "secretary")
+    secretary.locator(f".meeting-card[data-id='{mid}'] .meeting-open").click()
+    login(delegate, "delegate1")
+    enter(delegate, mid)
+    strip = secretary.locator(".chair-strip")
+    expect(secretary.locator(".stage-card")).to_contain_text("Bấm “Bắt đầu họp” khi sẵn sàng.")
+    strip.get_by_role("button", name="Bắt đầu họp").click()
+    expect(delegate.locator(".live-state")).to_have_text("Trực tiếp")
+
+    strip.get_by_role("button", name=re.compile("Chuyển mục")).click()
+    expect(delegate.locator(f".agenda-live li[data-id='{first}']")).to_have_attribute("data-status", "active")
+    # Or straight from the agenda, as the chair does.
+    secretary.locator(f".agenda-live li[data-id='{second}'] .activate").click()
+    expect(delegate.locator(f".agenda-live li[data-id='{second}']")).to_have_attribute(
+        "data-status", "active"
+    )
+    expect(delegate.locator(f".agenda-live li[data-id='{first}']")).to_have_attribute("data-status", "done")
+    screenshot(secretary, "20-secretary-runs-the-meeting")
+    strip.get_by_role("button", name="Kết thúc nội dung").click()
+    expect(delegate.locator(f".agenda-live li[data-id='{second}']")).to_have_attribute("data-status", "done")
+    # Presenting stays the chair's (the server's rule too).
+    expect(strip.get_by_role("button", name="Trình bày tài liệu này")).to_have_count(0)
+
+    strip.get_by_role("button", name="Kết thúc họp").click()
+    secretary.locator("dialog.dialog").get_by_role("button", name="Kết thúc họp").click()
+    expect(delegate.locator(".stage-card")).to_contain_text("Đã kết thúc")
+
+
 def test_dropped_connection_shows_reconnecting_then_catches_up_on_missed_page_turns(
     new_context: Callable[[], BrowserContext], council_meeting: dict[str, Any]
 ) -> None:

@@ -135,6 +135,14 @@ def test_secretary_creates_meeting_adds_three_items_and_reorders_them_by_drag(
     expect(page.locator(".upload-status")).to_have_text("Sẵn sàng: 2 trang", timeout=30_000)
     expect(page.locator(".page-grid img")).to_have_count(2)
     expect(page.locator(".doc-list li")).to_have_count(1)
+    # A file the server refuses is told under the bar; the document keeps its version.
+    page.locator(".doc-list input[type=file]").set_input_files(
+        {"name": "ghi chú.txt", "mimeType": "text/plain", "buffer": b"not a PDF"}
+    )
+    expect(page.locator(".upload-progress.failed .upload-status")).to_have_text(
+        "Loại tệp không được hỗ trợ (chỉ nhận PDF, JPEG, PNG)."
+    )
+    expect(page.locator(".doc-list li")).to_contain_text("2 trang")
 
     # Ordinary by default; one tap marks it confidential (its downloads are stamped "Tài liệu mật").
     expect(page.locator(".doc-list .badge.confidential")).to_have_count(0)

@@ -80,7 +80,7 @@ export function detailsTab({ meeting, body, navigate, setMeeting }) {
     ),
     h("p.muted.small", { i18n: ["editor.timezoneNote", { zone }] }),
     error,
-    readOnly ? h("p.muted", { i18n: "error.meetingClosed" }) : h("div.form-actions", save)
+    readOnly ? h("p.muted.read-only", { i18n: meeting.status === "live" ? "editor.detailsLive" : "error.meetingClosed" }) : h("div.form-actions", save)
   );
   if (readOnly) for (const el of form.querySelectorAll("input,textarea")) el.disabled = true;
   body.append(form);

@@ -50,24 +50,12 @@ export function documentsTab({ meeting, body }) {
         if (item.value) data.append("agendaItemId", item.value);
         if (title.value.trim()) data.append("title", title.value.trim());
         data.append("classification", classification.value);
-        progress.hidden = false;
-        progress.className = "upload-progress";
-        setBar(0, t("documents.uploading", { pct: 0 }));
         busy(send, async () => {
-          try {
-            const doc = await upload(`/api/meetings/${meeting.id}/documents`, data, (f) => setBar(f, t("documents.uploading", { pct: Math.round(f * 100) })));
-            file.value = "";
-            title.value = "";
-            classification.value = "ordinary";
-            chosen.textContent = t("documents.noFile");
-            setBar(0, t("documents.rendering", { done: doc.currentVersion.renderedPages, total: doc.currentVersion.pageCount }));
-            await load();
-            select(doc.id);
-            watch(doc.id);
-          } catch (err) {
-            progress.className = "upload-progress failed";
-            status.textContent = errorText(err);
-          }
+          if (!(await sendFiles(`/api/meetings/${meeting.id}/documents`, data))) return;
+          file.value = "";
+          title.value = "";
+          classification.value = "ordinary";
+          chosen.textContent = t("documents.noFile");
         });
       },
     },
@@ -79,6 +67,27 @@ export function documentsTab({ meeting, body }) {
   function setBar(fraction, text) {
     bar.firstChild.style.width = `${Math.round(fraction * 100)}%`;
     status.textContent = text;
+  }
+
+  /** Upload a new document or a new version under the bar, then follow its pages' rendering; a refusal
+   * is told under the bar. Resolves to the document, or null when refused. */
+  async function sendFiles(url, data) {
+    progress.hidden = false;
+    progress.className = "upload-progress";
+    setBar(0, t("documents.uploading", { pct: 0 }));
+    let doc;
+    try {
+      doc = await upload(url, data, (f) => setBar(f, t("documents.uploading", { pct: Math.round(f * 100) })));
+    } catch (err) {
+      progress.className = "upload-progress failed";
+      status.textContent = errorText(err);
+      return null;
+    }
+    setBar(0, t("documents.rendering", { done: doc.currentVersion.renderedPages, total: doc.currentVersion.pageCount }));
+    await load();
+    select(doc.id);
+    watch(doc.id);
+    return doc;
   }
 
   // Render progress: poll the status endpoint until every page is rendered (the editor has no socket).
@@ -212,21 +221,10 @@ export function documentsTab({ meeting, body }) {
       if (!input.files.length) return;
       const data = new FormData();
       for (const f of input.files) data.append("file", f, f.name);
-      progress.hidden = false;
-      progress.className = "upload-progress";
+      input.value = "";
       busy(button, async () => {
-        try {
-          const doc = await upload(`/api/meetings/${meeting.id}/documents/${d.id}/versions`, data, (f) => setBar(f, t("documents.uploading", { pct: Math.round(f * 100) })));
-          toast(t("documents.replaced", { n: doc.currentVersion.number }));
-          await load();
-          select(doc.id);
-          watch(doc.id);
-        } catch (err) {
-          progress.className = "upload-progress failed";
-          status.textContent = errorText(err);
-        } finally {
-          input.value = "";
-        }
+        const doc = await sendFiles(`/api/meetings/${meeting.id}/documents/${d.id}/versions`, data);
+        if (doc) toast(t("documents.replaced", { n: doc.currentVersion.number }));
       });
     });
     return h("span", button, input);

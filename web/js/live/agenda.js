@@ -1,8 +1,8 @@
-// The agenda in the sidebar: items and sub-items with their state; the chair activates one from here.
+// The agenda in the sidebar: items and sub-items with their state; the chair or secretary activates one from here.
 import { h, clear } from "../dom.js";
 import { t } from "../i18n.js";
 import { busy } from "../ui.js";
-import { isChair } from "./state.js";
+import { isManager } from "./state.js";
 import { whenChanged } from "./panel.js";
 
 /** `send(msg)` sends a room command; `onOpen(item)` opens the item's sheet. */
@@ -11,7 +11,7 @@ export function agendaPanel({ send, onOpen }) {
 
   const render = whenChanged((s) => [s.items, s.role, s.meeting.status], (s) => {
     clear(el);
-    const activate = isChair(s) && s.meeting.status === "live";
+    const activate = isManager(s) && s.meeting.status === "live";
     const row = (it, num) =>
       h(`li.item-${it.status}${it.parentId ? ".sub" : ""}`, { dataset: { id: it.id, status: it.status } },
         h("button.item-open", { type: "button", onclick: () => onOpen(it) },

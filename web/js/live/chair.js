@@ -1,6 +1,7 @@
-// The chair's control strip (the secretary sees its managing part): start and end the meeting, move
-// through the agenda, present, and open the speakers and polls sheets; the minutes. On a phone the
-// rare actions (the minutes, ending the meeting) fold into a "more" menu (the stylesheet decides).
+// The chair's control strip: start and end the meeting, move through the agenda, present, and open the
+// speakers and polls sheets; the minutes. The secretary has the same strip but for presenting (the
+// server's rules: the meeting's and the items' status are the managers', presenting the chair's). On a
+// phone the rare actions (the minutes, ending the meeting) fold into a "more" menu (the stylesheet decides).
 import { h, clear, setAttr } from "../dom.js";
 import { icon } from "../icons.js";
 import { busy, confirmAction, popover } from "../ui.js";
@@ -27,20 +28,20 @@ export function chairPanel({ meetingId, send, onPresent, onStopPresenting, onSpe
     const chair = isChair(s);
     const { status } = s.meeting;
     const group = h("div.tool-group");
-    if (chair && status === "scheduled") group.append(h("button.primary", { type: "button", i18n: "chair.start", onclick: command({ type: "meeting.status", status: "live" }) }));
-    if (chair && status === "live") {
+    if (status === "scheduled") group.append(h("button.primary", { type: "button", i18n: "chair.start", onclick: command({ type: "meeting.status", status: "live" }) }));
+    if (status === "live") {
       const next = nextItem(s);
       const active = activeItem(s);
       if (next) group.append(h("button.secondary", { type: "button", onclick: command({ type: "agenda.item", itemId: next.id, status: "active" }) }, h("span", { i18n: "chair.nextItem" }), h("span.muted.small.next-title", next.title)));
       else if (active) group.append(h("button.secondary", { type: "button", i18n: "chair.finishItem", onclick: command({ type: "agenda.item", itemId: active.id, status: "done" }) }));
-      if (s.view && !isPresenting(s)) group.append(h("button.primary.present", { type: "button", i18n: "chair.present", onclick: onPresent }));
-      if (isPresenting(s)) group.append(h("button.secondary", { type: "button", i18n: "chair.stopPresenting", onclick: onStopPresenting }));
+      if (chair && s.view && !isPresenting(s)) group.append(h("button.primary.present", { type: "button", i18n: "chair.present", onclick: onPresent }));
+      if (chair && isPresenting(s)) group.append(h("button.secondary", { type: "button", i18n: "chair.stopPresenting", onclick: onStopPresenting }));
     }
     const waiting = s.speakers.waiting.length;
     if (status === "live" || status === "scheduled") group.append(h("button.secondary", { type: "button", onclick: onSpeakers }, h("span", { i18n: "chair.speakers" }), waiting ? h("span.count-badge", String(waiting)) : null));
     group.append(h("button.secondary", { type: "button", onclick: onPolls }, h("span", { i18n: "chair.polls" }), s.polls.some((p) => p.state === "open") ? h("span.count-badge", "●") : null));
     clear(more).append(h("a.button.ghost", { href: `/api/meetings/${meetingId}/minutes/pdf`, target: "_blank", rel: "noopener", i18n: "chair.minutes" }));
-    if (chair && status === "live") more.append(h("button.ghost.danger", { type: "button", i18n: "chair.end", onclick: async (e) => {
+    if (status === "live") more.append(h("button.ghost.danger", { type: "button", i18n: "chair.end", onclick: async (e) => {
       if (await confirmAction("chair.confirmEnd", null, "chair.end", true)) command({ type: "meeting.status", status: "ended" })(e);
     } }));
     group.append(moreButton, more);

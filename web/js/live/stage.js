@@ -1,7 +1,7 @@
 // The stage's card while no document is open: the meeting's state, else the active item to pick from.
 import { h, clear } from "../dom.js";
 import { meetingBadge } from "../ui.js";
-import { activeItem, isChair } from "./state.js";
+import { activeItem, isManager } from "./state.js";
 import { whenChanged } from "./panel.js";
 
 export function stagePanel() {
@@ -13,7 +13,7 @@ export function stagePanel() {
     const active = activeItem(s);
     if (meeting.status !== "live") {
       el.append(h("div.stage-card", h("p.kicker", meetingBadge(meeting.status)), h("h2", meeting.title),
-        h("p.muted", { i18n: meeting.status === "ended" ? "live.ended" : isChair(s) ? "live.waitChair" : "live.waitStart" })));
+        h("p.muted", { i18n: meeting.status === "ended" ? "live.ended" : meeting.status === "scheduled" && isManager(s) ? "live.waitChair" : "live.waitStart" })));
     } else if (!active) {
       el.append(h("div.stage-card", h("h2", meeting.title), h("p.muted", { i18n: "live.noActiveItem" })));
     } else {

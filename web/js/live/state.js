@@ -207,7 +207,8 @@ export function isChair(state) {
   return state.role === "chair";
 }
 
-/** The chair and the secretary manage the meeting (conclusions, polls list, minutes). */
+/** The chair and the secretary manage the meeting: start and end it, move through the agenda, conclusions,
+ * the polls list, the minutes (the server's rule for each). */
 export function isManager(state) {
   return state.role === "chair" || state.role === "secretary";
 }
