@@ -31,6 +31,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
@@ -306,7 +307,7 @@ def _extract(archive: Path, into: Path) -> Manifest:
                     manifest = Manifest.from_json(source.read())
                     continue
                 seen[name] = _write(source, into / name, name)
-    except (tarfile.TarError, EOFError, OSError) as exc:
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise BackupError(f"{archive} is damaged or truncated ({exc})") from None
     if manifest is None:
         raise BackupError(f"{archive} has no manifest: it is truncated or not a meeting backup")
