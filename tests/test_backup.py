@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gzip
 import hashlib
 import io
@@ -17,20 +16,19 @@ import tarfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
 from meeting import backup
 from meeting.app import create_app
 from meeting.db import create_engine, create_session_factory
 from meeting.settings import Settings
-from tests.support.api import Api, add_document, api_for, build_council
+from tests.support.api import Api, add_document, api_as, api_for, build_council
 from tests.support.backends import TEST_DATABASE_URL, create_database, drop_database, empty_tables
 from tests.support.servers import deployment, migrate, serve_in_process, start_server, stop_server
 from tests.support.sockets import join
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import Iterator
 
     from tests.support.api import Council, DocumentRef
     from tests.support.servers import Server
@@ -162,23 +160,6 @@ async def _record(api: Api, council: Council, docs: list[DocumentRef]) -> dict[s
     return record
 
 
-@contextlib.asynccontextmanager
-async def _api_as(settings: Settings, base_url: str, ids: dict[str, int]) -> AsyncIterator[Api]:
-    """An Api on a restored server: the same users (no new admin), tokens minted with the restored key."""
-    engine = create_engine(settings)
-    try:
-        async with (
-            create_session_factory(engine)() as session,
-            httpx.AsyncClient(base_url=base_url, timeout=10) as client,
-        ):
-            api = Api(client=client, db=session, settings=settings, ids=dict(ids))
-            for name in ids:
-                api.tokens[name] = await api.mint(name)
-            yield api
-    finally:
-        await engine.dispose()
-
-
 @pytest.mark.slow
 async def test_backup_mid_meeting_restores_the_same_meeting_on_a_new_server(
     tmp_path: Path, database: tuple[str | None, str | None]
@@ -245,7 +226,7 @@ async def test_backup_mid_meeting_restores_the_same_meeting_on_a_new_server(
     settings = Settings.from_env(restored_env)
     process, server = await start_server(restored_env)
     try:
-        async with _api_as(settings, server.http, api.ids) as again:
+        async with api_as(settings, server.http, api.ids) as again:
             after = await _record(again, council, docs)
             # Everything acknowledged before the backup is there, unchanged; the racing ballot and the
             # traffic are in as far as the snapshot reached.
