@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
+import gzip
 import hashlib
 import json
 import logging
@@ -294,7 +295,7 @@ def _extract(archive: Path, into: Path) -> Manifest:
     seen: dict[str, Member] = {}
     manifest: Manifest | None = None
     try:
-        with tarfile.open(archive, "r|gz") as tar:
+        with gzip.open(archive, "rb") as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
             for info in tar:
                 if manifest is not None:
                     raise BackupError(f"{info.name} follows the manifest, which must come last")
@@ -307,6 +308,10 @@ def _extract(archive: Path, into: Path) -> Manifest:
                     manifest = Manifest.from_json(source.read())
                     continue
                 seen[name] = _write(source, into / name, name)
+            # To the end of the gzip stream, whose trailer holds the length and CRC-32 of all of it: an
+            # archive cut anywhere, even after its manifest, is refused.
+            while raw.read(CHUNK):
+                pass
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise BackupError(f"{archive} is damaged or truncated ({exc})") from None
     if manifest is None:
@@ -541,6 +546,10 @@ CHECK_SECONDS = 300.0
 async def schedule(settings: Settings) -> None:
     """Take scheduled archives until cancelled, each in a thread so the event loop keeps serving."""
     assert settings.backup_dir is not None
+    problem = schedule_problem(settings)
+    if problem is not None:  # `meeting serve` refuses to start; an app built otherwise does not back up
+        log.error("scheduled backups are off: %s", problem)
+        return
     while True:
         now = dt.datetime.now(dt.UTC)
         wait = seconds_until_due(settings.backup_dir, settings.backup_interval_hours, now)

@@ -118,7 +118,7 @@ def _annotation(doc: DocumentRef, page: int) -> dict[str, Any]:
 
 
 async def _traffic(server: Server, api: Api, council: Council, doc: DocumentRef, stop: asyncio.Event) -> int:
-    """Page turns and annotations as fast as the room acknowledges them, until told to stop."""
+    """Page turns and annotations, ten a second, each acknowledged, until told to stop."""
     chair, _ = await join(server, api, council.meeting_id, "chair")
     delegate, _ = await join(server, api, council.meeting_id, "delegate2")
     sent = 0
@@ -134,6 +134,7 @@ async def _traffic(server: Server, api: Api, council: Council, doc: DocumentRef,
             await chair.acked(turn, WAIT)
             await delegate.acked(_annotation(doc, page), WAIT)
             sent += 1
+            await asyncio.sleep(0.1)  # under the room's 20 messages a second per socket, which drops more
     finally:
         await chair.close()
         await delegate.close()
@@ -316,6 +317,11 @@ def _truncated(source: Path, target: Path) -> str:
     return "damaged or truncated"
 
 
+def _trailer_cut(source: Path, target: Path) -> str:
+    target.write_bytes(source.read_bytes()[:-8])  # everything but gzip's length and CRC-32
+    return "damaged or truncated"
+
+
 def _without_manifest(source: Path, target: Path) -> str:
     _rewrite(target, [m for m in _members(source) if m[0].name != "manifest.json"])
     return "has no manifest"
@@ -381,6 +387,7 @@ def _not_gzip(source: Path, target: Path) -> str:
     "damage",
     [
         _truncated,
+        _trailer_cut,
         _without_manifest,
         _altered_document,
         _altered_database,
