@@ -283,13 +283,15 @@ def verify(archive: Path) -> Manifest:
     """Check an archive without restoring it: every member against the manifest, the database copy
     opened by its own tool (SQLite's integrity check, `pg_restore --list`)."""
     with tempfile.TemporaryDirectory(prefix="meeting-verify-") as scratch:
-        manifest = _extract(archive, Path(scratch))
+        # Only the database copy is written out, to be opened; the other members are hashed in passing.
+        manifest = _extract(archive, Path(scratch), keep=(SQLITE_MEMBER, PGDUMP_MEMBER))
         _check_database(manifest, Path(scratch))
     return manifest
 
 
-def _extract(archive: Path, into: Path) -> Manifest:
-    """Stream the archive into `into`, hashing each member; the manifest, once every member matched."""
+def _extract(archive: Path, into: Path, keep: tuple[str, ...] | None = None) -> Manifest:
+    """Stream the archive into `into` (only the members in `keep`, when given), hashing each member;
+    the manifest, once every member matched."""
     if not archive.is_file():
         raise BackupError(f"{archive}: no such file")
     seen: dict[str, Member] = {}
@@ -307,7 +309,7 @@ def _extract(archive: Path, into: Path) -> Manifest:
                 if name == MANIFEST:
                     manifest = Manifest.from_json(source.read())
                     continue
-                seen[name] = _write(source, into / name, name)
+                seen[name] = _write(source, into / name if keep is None or name in keep else None, name)
             # To the end of the gzip stream, whose trailer holds the length and CRC-32 of all of it: an
             # archive cut anywhere, even after its manifest, is refused.
             while raw.read(CHUNK):
@@ -351,16 +353,22 @@ def _safe_name(info: tarfile.TarInfo) -> str:
     return name
 
 
-def _write(source: IO[bytes], target: Path, name: str) -> Member:
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _write(source: IO[bytes], target: Path | None, name: str) -> Member:
+    """Copy a member to `target` (or nowhere), hashing it."""
     digest, size = hashlib.sha256(), 0
-    with target.open("xb") as out:
+    with contextlib.ExitStack() as stack:
+        out = None
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            out = stack.enter_context(target.open("xb"))
         while chunk := source.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)
-            out.write(chunk)
-        out.flush()
-        os.fsync(out.fileno())
+            if out is not None:
+                out.write(chunk)
+        if out is not None:
+            out.flush()
+            os.fsync(out.fileno())
     return Member(name, digest.hexdigest(), size)
 
 

@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 
     from tests.support.servers import Server
 
-pytestmark = pytest.mark.slow
-
 ROOT = Path(__file__).resolve().parent.parent
 # The revision before the latest few (0005_record, 0006_minutes, 0007_resolutions).
 OLD_HEAD = "0004_voting"
@@ -253,6 +251,7 @@ async def _secret_choices(settings: Settings, table: str) -> list[str]:
 # ----------------------------------------------------------------------------------------- the test
 
 
+@pytest.mark.slow
 async def test_an_old_database_upgraded_keeps_its_rows_and_its_record(
     tmp_path: Path, database_url: str | None
 ) -> None:
@@ -335,3 +334,38 @@ async def test_an_old_database_upgraded_keeps_its_rows_and_its_record(
         pytest.xfail(f"a secret poll closed before 0005_record fails audit verify: {audit.stdout.strip()}")
     assert audit.returncode == 0, audit.stdout + audit.stderr
     assert audit.stdout.startswith("audit ok")
+
+
+def _production(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """The environment of a server given a database URL (SQLite here: the check is the same)."""
+    path = tmp_path / "db.sqlite3"
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "PYTHONPATH")}
+    env |= {"MEETING_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": f"sqlite:///{path}"}
+    return env, path
+
+
+def test_serve_refuses_a_database_without_a_schema(tmp_path: Path) -> None:
+    env, _ = _production(tmp_path)
+    refused = _cli(env, "serve", "--port", str(free_port()))
+    assert refused.returncode == 1
+    assert "has no schema yet: run `meeting db upgrade` first" in refused.stderr, refused.stderr
+
+
+def test_serve_refuses_a_database_migrated_by_a_newer_version(tmp_path: Path) -> None:
+    env, path = _production(tmp_path)
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        connection.execute("INSERT INTO alembic_version VALUES ('0099_future')")
+        connection.commit()
+    refused = _cli(env, "serve", "--port", str(free_port()))
+    assert refused.returncode == 1
+    assert "is at revision 0099_future, which this version does not know" in refused.stderr, refused.stderr
+    assert _cli(env, "db", "upgrade").returncode != 0  # nor does it migrate it anywhere
+
+
+def test_serve_refuses_an_unreachable_database(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "PYTHONPATH")}
+    env |= {"MEETING_DATA_DIR": str(tmp_path), "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"}
+    refused = _cli(env, "serve", "--port", str(free_port()))
+    assert refused.returncode == 1
+    assert "cannot read the database's schema version" in refused.stderr, refused.stderr
