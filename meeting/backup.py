@@ -59,10 +59,15 @@ CHUNK = 1024 * 1024
 SCHEDULED_PREFIX = "meeting-"
 SCHEDULED_SUFFIX = ".tar.gz"
 PARTIAL = ".partial-"
+SCRATCH = ".meeting-backup-"
 
 
 class BackupError(Exception):
     """An archive cannot be written, read or restored; the message says why, and nothing was changed."""
+
+
+class PartialRestore(BackupError):
+    """A restore that failed while moving the checked files into place: the target is part-restored."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,7 +147,7 @@ def create(settings: Settings, dest: Path) -> Manifest:
     partial = dest.with_name(f"{dest.name}{PARTIAL}{secrets.token_hex(4)}")
     members: list[Member] = []
     try:
-        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".meeting-backup-") as scratch:
+        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=SCRATCH) as scratch:
             snapshot = Path(scratch) / "database"
             if database == "sqlite":
                 _sqlite_snapshot(settings.data_dir / "meeting.sqlite3", snapshot)
@@ -167,10 +172,11 @@ def create(settings: Settings, dest: Path) -> Manifest:
             with partial.open("rb") as handle:
                 os.fsync(handle.fileno())
         # A hard link, not a rename: an archive that appeared at `dest` meanwhile is not replaced.
-        try:
-            os.link(partial, dest)
-        except FileExistsError:
-            raise BackupError(f"{dest} already exists; an archive is never overwritten") from None
+        os.link(partial, dest)
+    except FileExistsError:
+        raise BackupError(f"{dest} already exists; an archive is never overwritten") from None
+    except OSError as exc:  # a full disk, a file the server's account may not read …
+        raise BackupError(f"writing {dest} failed, nothing was kept: {exc}") from None
     finally:
         partial.unlink(missing_ok=True)
     return manifest
@@ -418,14 +424,9 @@ def restore(settings: Settings, archive: Path) -> tuple[Manifest, list[str]]:
             _wal(staging / SQLITE_MEMBER)
         else:
             _pg_restore(settings, staging / PGDUMP_MEMBER)
-        # Files first, the database file last: a restore cut short has no database, so it is redone.
-        for top in (BLOBS, DEMO_CA_DIR):
-            if (staging / top).is_dir():
-                (data_dir / top).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staging / top, data_dir / top)
-        os.replace(staging / KEY_MEMBER, data_dir / "secret_key")
-        if target == "sqlite":
-            os.replace(staging / SQLITE_MEMBER, data_dir / "meeting.sqlite3")
+        _put_in_place(staging, data_dir, target)
+    except OSError as exc:
+        raise BackupError(f"restoring into {data_dir} failed: {exc}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     warnings = []
@@ -436,6 +437,24 @@ def restore(settings: Settings, archive: Path) -> tuple[Manifest, list[str]]:
             "at the backup cannot be closed and counted until the server runs with the archived key"
         )
     return manifest, warnings
+
+
+def _put_in_place(staging: Path, data_dir: Path, target: str) -> None:
+    """Move the checked files into the data directory: renames on one file system."""
+    try:
+        # Files first, the database file last: a restore cut short has no database, so it is redone.
+        for top in (BLOBS, DEMO_CA_DIR):
+            if (staging / top).is_dir():
+                (data_dir / top).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging / top, data_dir / top)
+        os.replace(staging / KEY_MEMBER, data_dir / "secret_key")
+        if target == "sqlite":
+            os.replace(staging / SQLITE_MEMBER, data_dir / "meeting.sqlite3")
+    except OSError as exc:
+        raise PartialRestore(
+            f"restoring into {data_dir} failed part-way ({exc}): empty it (and the database), "
+            "then restore again"
+        ) from None
 
 
 def _require_empty(settings: Settings, target: str) -> None:
@@ -524,8 +543,11 @@ def run_scheduled(settings: Settings, now: dt.datetime) -> Path | None:
         # The other processes of this installation (--workers) share the directory: one takes it.
         if not mine or seconds_until_due(directory, settings.backup_interval_hours, now) > 0:
             return None
+        # Left by a process killed while writing.
         for stale in directory.glob(f"{SCHEDULED_PREFIX}*{PARTIAL}*"):
-            stale.unlink(missing_ok=True)  # left by a process killed while writing
+            stale.unlink(missing_ok=True)
+        for scratch in directory.glob(f"{SCRATCH}*"):
+            shutil.rmtree(scratch, ignore_errors=True)
         dest = directory / scheduled_name(now)
         create(settings, dest)
         for old in scheduled_archives(directory)[: -settings.backup_keep]:

@@ -261,10 +261,13 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
 
 def _restore(settings: Settings, args: argparse.Namespace) -> int:
     """`meeting restore ARCHIVE` into an empty data directory (and empty database)."""
-    from meeting.backup import BackupError, restore
+    from meeting.backup import BackupError, PartialRestore, restore
 
     try:
         manifest, warnings = restore(settings, args.archive)
+    except PartialRestore as exc:
+        print(f"restore FAILED: {exc}", file=sys.stderr)
+        return 1
     except BackupError as exc:
         print(f"restore REFUSED, nothing was changed: {exc}", file=sys.stderr)
         return 1
