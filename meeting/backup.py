@@ -155,7 +155,11 @@ def create(settings: Settings, dest: Path) -> Manifest:
             else:
                 _pg_dump(settings, snapshot)
                 database_member = PGDUMP_MEMBER
-            with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
+            # Readable by its owner only, whatever the umask: it holds the key (docs/operations.md).
+            with (
+                open(partial, "xb", opener=_owner_only) as raw,
+                tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar,
+            ):
                 with snapshot.open("rb") as handle:
                     members.append(_add(tar, database_member, handle))
                 snapshot.unlink()  # the scratch space holds one database copy at a time
@@ -180,6 +184,10 @@ def create(settings: Settings, dest: Path) -> Manifest:
     finally:
         partial.unlink(missing_ok=True)
     return manifest
+
+
+def _owner_only(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)
 
 
 def _secret_key(settings: Settings) -> tuple[str, str]:

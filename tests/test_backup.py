@@ -523,6 +523,7 @@ async def test_scheduled_backups_run_in_the_server_and_keep_the_newest(tmp_path:
     assert len(kept) == 2
     for path in kept:
         assert backup.verify(path).database == "sqlite"
+        assert path.stat().st_mode & 0o777 == 0o600  # it holds the key, whatever the umask
     assert not [p for p in (tmp_path / "backups").iterdir() if ".partial-" in p.name]
 
 
