@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -21,6 +23,7 @@ from litestar.response.base import ASGIResponse
 from sqlalchemy import text
 
 from meeting.agenda.controller import route_handlers as agenda_routes
+from meeting.backup import schedule as backup_schedule
 from meeting.broker import Broker
 from meeting.db import (
     MAX_ID,
@@ -197,9 +200,15 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncGenerator[None, None]:
+        backups = asyncio.create_task(backup_schedule(settings)) if settings.backup_dir else None
         try:
             yield
         finally:
+            if backups is not None:
+                # An archive being written finishes in its thread; its file appears only when complete.
+                backups.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await backups
             await engine.dispose()
             if broker.redis is not None:
                 await broker.redis.aclose()

@@ -1,5 +1,5 @@
 """Command line: `meeting serve | demo | db upgrade | db revision | users create | audit verify |
-minutes verify`."""
+minutes verify | backup | restore`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
+from sqlalchemy.exc import SQLAlchemyError
 
 from meeting.errors import DomainError
 from meeting.settings import Settings
@@ -190,12 +191,36 @@ def _enable_demo_signing(settings: Settings) -> None:
     os.environ["MEETING_DEMO_SIGNING"] = "1"  # read by each process's Settings.from_env
 
 
-def _serve(settings: Settings, args: argparse.Namespace) -> None:
+def _prepare_schema(settings: Settings) -> int:
+    """The embedded SQLite database migrates itself; a production database is migrated by its operator
+    (`meeting db upgrade`, after a backup), not silently by a starting server. Exit code 1 if it needs one."""
+    from meeting.migrations import needs_upgrade, upgrade
+
+    if not settings.database_url:
+        upgrade(settings)
+        return 0
+    try:
+        problem = needs_upgrade(settings)
+    except (OSError, SQLAlchemyError) as exc:
+        print(f"cannot read the database's schema version: {exc}", file=sys.stderr)
+        return 1
+    if problem is not None:
+        print(f"not serving: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from meeting.migrations import upgrade
+    from meeting.backup import schedule_problem
 
-    upgrade(settings)
+    problem = schedule_problem(settings)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
+    if _prepare_schema(settings) != 0:
+        return 1
     if args.demo:
         asyncio.run(_in_session(settings, _seed_demo(settings)))
         _enable_demo_signing(settings)
@@ -214,6 +239,44 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         ws_max_size=max(1024 * 1024, 4 * settings.socket_frame_limit),
         timeout_graceful_shutdown=10,
     )
+    return 0
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    """`meeting backup DEST` writes an archive; `meeting backup --verify ARCHIVE` checks one."""
+    from meeting.backup import BackupError, create, verify
+
+    try:
+        if args.verify:
+            manifest = verify(args.archive)
+            print(f"archive ok: {args.archive}: {manifest.summary()}")
+        else:
+            manifest = create(settings, args.archive)
+            print(f"backup written: {args.archive}: {manifest.summary()}")
+    except BackupError as exc:
+        print(f"{'archive REFUSED' if args.verify else 'backup failed'}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    """`meeting restore ARCHIVE` into an empty data directory (and empty database)."""
+    from meeting.backup import BackupError, PartialRestore, restore
+
+    try:
+        manifest, warnings = restore(settings, args.archive)
+    except PartialRestore as exc:
+        print(f"restore FAILED: {exc}", file=sys.stderr)
+        return 1
+    except BackupError as exc:
+        print(f"restore REFUSED, nothing was changed: {exc}", file=sys.stderr)
+        return 1
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"restored {args.archive}: {manifest.summary()}")
+    if settings.database_url:
+        print("next: `meeting db upgrade` if this version is newer than the archive's, then `meeting serve`")
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -235,6 +298,18 @@ def _parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply all migrations")
     revision = db_commands.add_parser("revision", help="autogenerate a migration (developers)")
     revision.add_argument("-m", "--message", required=True)
+
+    backup = commands.add_parser(
+        "backup", help="write a consistent archive of the database, documents and secret key (server may run)"
+    )
+    backup.add_argument("archive", type=Path, metavar="FILE", help="the archive to write (must not exist)")
+    backup.add_argument(
+        "--verify", action="store_true", help="check the archive FILE, write nothing (exit code 1: bad)"
+    )
+    restore = commands.add_parser(
+        "restore", help="restore an archive into an empty data directory (and empty database)"
+    )
+    restore.add_argument("archive", type=Path, metavar="FILE")
 
     users = commands.add_parser("users", help="accounts")
     users_commands = users.add_subparsers(dest="users_command", required=True)
@@ -296,7 +371,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.workers > 1 and not settings.redis_url:
             print("--workers > 1 needs REDIS_URL: processes share events through Redis", file=sys.stderr)
             return 2
-        _serve(settings, args)
+        return _serve(settings, args)
+    elif args.command == "backup":
+        return _backup(settings, args)
+    elif args.command == "restore":
+        return _restore(settings, args)
     elif args.command == "demo":
         from meeting.migrations import upgrade
 

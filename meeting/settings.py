@@ -51,6 +51,11 @@ class Settings:
     pkcs11_pin: str | None = dataclasses.field(default=None, repr=False)
     # Set by `meeting serve --demo` only: the demo CA is trusted and its demo certificates sign.
     demo_signing: bool = False
+    # Scheduled backups (docs/operations.md): None is off; otherwise an archive every so many hours into
+    # this directory, keeping the newest `backup_keep`.
+    backup_dir: Path | None = None
+    backup_interval_hours: float = 24.0
+    backup_keep: int = 7
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -93,6 +98,11 @@ class Settings:
             pkcs11_token=environ.get("MEETING_PKCS11_TOKEN") or None,
             pkcs11_pin=environ.get("MEETING_PKCS11_PIN") or None,
             demo_signing=environ.get("MEETING_DEMO_SIGNING") == "1",
+            backup_dir=_path_or_none(environ.get("MEETING_BACKUP_DIR")),
+            backup_interval_hours=float(
+                environ.get("MEETING_BACKUP_INTERVAL_HOURS", defaults.backup_interval_hours)
+            ),
+            backup_keep=int(environ.get("MEETING_BACKUP_KEEP", defaults.backup_keep)),
         )
 
     @property

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
     from meeting.settings import Settings
@@ -34,3 +38,44 @@ def upgrade(settings: Settings, revision: str = "heads") -> None:
 def make_revision(settings: Settings, message: str) -> None:
     """Autogenerate a new migration from the difference between the models and the database."""
     command.revision(alembic_config(settings), message=message, autogenerate=True)
+
+
+def current_revisions(settings: Settings) -> tuple[str, ...]:
+    """The revisions the database is at (none before its first migration)."""
+
+    from meeting.db import create_engine
+
+    async def read() -> tuple[str, ...]:
+        engine = create_engine(settings)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(
+                    lambda sync: tuple(MigrationContext.configure(sync).get_current_heads())
+                )
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def needs_upgrade(settings: Settings) -> str | None:
+    """Why the database is not at this version's schema, as an operator's next step; None when it is."""
+    script = ScriptDirectory.from_config(alembic_config(settings))
+    heads = set(script.get_heads())
+    current = set(current_revisions(settings))
+    if current == heads:
+        return None
+    url = make_url(settings.resolved_database_url)
+    where = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+    if not current:
+        return f"the database {where} has no schema yet: run `meeting db upgrade` first"
+    unknown = sorted(r for r in current if r not in {s.revision for s in script.walk_revisions()})
+    if unknown:
+        return (
+            f"the database {where} is at revision {', '.join(unknown)}, which this version does not know "
+            "(a newer version migrated it): run that version, or restore a backup taken before"
+        )
+    return (
+        f"the database {where} is at revision {', '.join(sorted(current))} and this version needs "
+        f"{', '.join(sorted(heads))}: take a backup (`meeting backup FILE`), then run `meeting db upgrade`"
+    )

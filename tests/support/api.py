@@ -197,3 +197,23 @@ async def add_document(
     version = created["currentVersion"]
     assert version["pageCount"] == pages, version
     return DocumentRef(meeting_id, created["id"], version["id"], pages)
+
+
+@contextlib.asynccontextmanager
+async def api_as(
+    settings: Settings, base_url: str, ids: dict[str, int], timeout: float = 10
+) -> AsyncIterator[Api]:
+    """An Api on a server whose users already exist (a restored or upgraded database): no new admin,
+    a token minted for each of `ids` (username → user id) with the key in `settings`."""
+    engine = create_engine(settings)
+    try:
+        async with (
+            create_session_factory(engine)() as session,
+            httpx.AsyncClient(base_url=base_url, timeout=timeout) as client,
+        ):
+            api = Api(client=client, db=session, settings=settings, ids=dict(ids))
+            for name in ids:
+                api.tokens[name] = await api.mint(name)
+            yield api
+    finally:
+        await engine.dispose()
