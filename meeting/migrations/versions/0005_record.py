@@ -7,6 +7,10 @@ Create Date: 2026-12-02 14:20:00
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -24,6 +28,7 @@ def upgrade() -> None:
     )
     if open_secret is not None:
         raise RuntimeError(f"secret poll {open_secret} is open: close it, then upgrade the database")
+    splits = _split_digests()
 
     op.create_table(
         "sealed_ballots",
@@ -61,6 +66,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("poll_id", "receipt_hash", name=op.f("pk_secret_receipts")),
         sqlite_with_rowid=False,
     )
+    for meeting_id, poll_id, digest in splits:
+        _append(meeting_id, "poll.ballots_split", {"ballotsDigest": digest, "poll": poll_id})
     # Closed polls' ballots: the same random keys for the choices, the receipts apart.
     op.execute(
         "INSERT INTO secret_choices (id, poll_id, choice) SELECT id, poll_id, choice FROM secret_ballots"
@@ -101,6 +108,80 @@ def upgrade() -> None:
         sa.UniqueConstraint("meeting_id", "number", name=op.f("uq_minutes_copies_meeting_id_number")),
     )
     op.create_index(op.f("ix_minutes_copies_meeting_id"), "minutes_copies", ["meeting_id"])
+
+
+def _split_digests() -> list[tuple[int, int, str]]:
+    """(meeting, poll, digest) of what each closed secret poll's ballots become, receipts and choices
+    apart, checked first against the digest of (receipt, choice) pairs frozen at its close.
+
+    That digest cannot be recomputed once the pairs are split, so the upgrade chains the new one
+    (`poll.ballots_split`), which `meeting audit verify` checks from then on; a record changed since
+    the close is refused before anything is altered.
+    """
+    bind = op.get_bind()
+    splits = []
+    polls = bind.execute(
+        sa.text("SELECT id, meeting_id, result FROM polls WHERE kind = 'secret' AND result IS NOT NULL")
+    ).all()
+    for poll_id, meeting_id, result in polls:
+        pairs = sorted(
+            (str(receipt), str(choice))
+            for receipt, choice in bind.execute(
+                sa.text("SELECT receipt_hash, choice FROM secret_ballots WHERE poll_id = :poll"),
+                {"poll": poll_id},
+            )
+        )
+        frozen = json.loads(result).get("ballotsDigest")
+        if frozen != hashlib.sha256(json.dumps(pairs).encode()).hexdigest():
+            raise RuntimeError(
+                f"secret poll {poll_id}'s ballots do not match the digest frozen at its close: the database "
+                "was changed since; restore it from a backup, then upgrade"
+            )
+        # As meeting.voting.service.secret_ballots_digest computes it.
+        listing = {
+            "receipts": sorted(receipt for receipt, _ in pairs),
+            "choices": sorted(json.loads(choice) for _, choice in pairs),
+        }
+        splits.append(
+            (
+                meeting_id,
+                poll_id,
+                hashlib.sha256(json.dumps(listing, separators=(",", ":")).encode()).hexdigest(),
+            )
+        )
+    return splits
+
+
+def _append(meeting_id: int, action: str, payload: dict[str, object]) -> None:
+    """An entry at the end of a meeting's audit chain, hashed as meeting.audit.append does."""
+    bind = op.get_bind()
+    seq, prev_hash = bind.execute(
+        sa.text("SELECT seq, hash FROM audit_heads WHERE meeting_id = :meeting"), {"meeting": meeting_id}
+    ).one()
+    seq += 1
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+    material = "\n".join([str(meeting_id), str(seq), action, text, at, prev_hash])
+    digest = hashlib.sha256(material.encode()).hexdigest()
+    bind.execute(
+        sa.text(
+            "INSERT INTO audit_entries (meeting_id, seq, action, payload, at, prev_hash, hash) "
+            "VALUES (:meeting, :seq, :action, :payload, :at, :prev, :hash)"
+        ),
+        {
+            "meeting": meeting_id,
+            "seq": seq,
+            "action": action,
+            "payload": text,
+            "at": at,
+            "prev": prev_hash,
+            "hash": digest,
+        },
+    )
+    bind.execute(
+        sa.text("UPDATE audit_heads SET seq = :seq, hash = :hash WHERE meeting_id = :meeting"),
+        {"seq": seq, "hash": digest, "meeting": meeting_id},
+    )
 
 
 def downgrade() -> None:
