@@ -43,10 +43,16 @@ help: ## List the targets
 serve: $(VENV)/.installed ## Migrate, seed demo data and serve on http://127.0.0.1:8000 (SQLite under ./var)
 	$(BIN)/meeting serve --demo
 
+# `make test` runs the test files in one pytest process per core (pytest-xdist): each process has its own
+# PostgreSQL database, SQLite template, channel namespace, ports and temporary directories. A file stays
+# in one process, so its module fixtures (a browser, a demo server, an HSM token) are made once.
+# `make test TEST_WORKERS=0` runs everything in this process.
+TEST_WORKERS ?= auto
+
 .PHONY: test
 test: $(VENV)/.installed-test ## Run the whole test suite (PostgreSQL/Redis too when TEST_DATABASE_URL/TEST_REDIS_URL are set)
 	$(call install_missing,$(TEST_PACKAGES))
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadfile
 
 .PHONY: lint
 lint: $(VENV)/.installed-test ## ruff and mypy --strict on meeting/

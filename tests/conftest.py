@@ -30,6 +30,7 @@ from tests.support.backends import (
     empty_tables,
 )
 from tests.support.servers import serve_in_process
+from tests.support.signing import make_demo_ca
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -72,6 +73,12 @@ def postgres_url() -> Iterator[str]:
     upgrade(Settings(database_url=url))
     yield url
     drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def demo_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's demo CA (root, secretary, chair), copied into the data directory of each test that signs."""
+    return make_demo_ca(tmp_path_factory.mktemp("demo-ca-template") / "demo-ca")
 
 
 @pytest.fixture(params=DATABASE_BACKENDS)

@@ -494,9 +494,9 @@ RULES = [
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
+def settings(settings: Settings, demo_ca: Path) -> Settings:
     """Demo signing on, so the secretary and chair can sign with the demo certificates."""
-    return with_demo_signing(settings)
+    return with_demo_signing(settings, demo_ca)
 
 
 def _expected(rule: Rule, role: str | None) -> int | None:

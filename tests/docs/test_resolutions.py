@@ -33,9 +33,9 @@ DEMO = {"source": "demo", "password": DEMO_SIGNING_PASSWORD}
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
+def settings(settings: Settings, demo_ca: Path) -> Settings:
     """Demo signing on, with demo certificates for the council's secretary and chair."""
-    return with_demo_signing(settings)
+    return with_demo_signing(settings, demo_ca)
 
 
 async def _draft(council: Council, mark: bool = True) -> dict[str, Any]:

@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
+def settings(settings: Settings, demo_ca: Path) -> Settings:
     """Demo signing on, with demo certificates for the council's secretary and chair."""
-    return with_demo_signing(settings)
+    return with_demo_signing(settings, demo_ca)
 
 
 def _p12(settings: Settings, username: str) -> str:
