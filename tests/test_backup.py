@@ -25,7 +25,7 @@ from meeting.settings import Settings
 from tests.support.api import Api, add_document, api_as, api_for, build_council
 from tests.support.backends import TEST_DATABASE_URL, create_database, drop_database, empty_tables
 from tests.support.servers import deployment, migrate, serve_in_process, start_server, stop_server
-from tests.support.sockets import join
+from tests.support.sockets import join, shared_highlight
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -104,19 +104,6 @@ async def _live_meeting(api: Api, server: Server) -> tuple[Council, list[Documen
     return council, docs, secret
 
 
-def _annotation(doc: DocumentRef, page: int) -> dict[str, Any]:
-    return {
-        "type": "annotation.add",
-        "id": secrets.token_hex(8),
-        "documentId": doc.document_id,
-        "versionId": doc.version_id,
-        "page": page,
-        "kind": "highlight",
-        "visibility": "shared",
-        "payload": {"rects": [[0.1, 0.1, 0.2, 0.2]]},
-    }
-
-
 async def _traffic(server: Server, api: Api, council: Council, doc: DocumentRef, stop: asyncio.Event) -> int:
     """Page turns and annotations, ten a second, each acknowledged, until told to stop."""
     chair, _ = await join(server, api, council.meeting_id, "chair")
@@ -132,7 +119,7 @@ async def _traffic(server: Server, api: Api, council: Council, doc: DocumentRef,
                 "page": page,
             }
             await chair.acked(turn, WAIT)
-            await delegate.acked(_annotation(doc, page), WAIT)
+            await delegate.acked(shared_highlight(doc, page), WAIT)
             sent += 1
             await asyncio.sleep(0.1)  # under the room's 20 messages a second per socket, which drops more
     finally:
@@ -444,12 +431,11 @@ def test_restore_refuses_a_database_that_has_tables(
     assert not (tmp_path / "fresh" / "secret_key").exists()
 
 
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs TEST_DATABASE_URL")
 def test_restore_refuses_an_archive_of_the_other_database(
     tmp_path: Path, archive: tuple[Path, dict[str, str]]
 ) -> None:
     source, env = archive
-    if not TEST_DATABASE_URL:
-        pytest.skip("needs TEST_DATABASE_URL")
     url = create_database()
     try:
         env = {**env, "MEETING_DATA_DIR": str(tmp_path / "fresh"), "DATABASE_URL": url}

@@ -45,18 +45,28 @@ FIRST_NEWER = "meeting/migrations/versions/0005_record.py"
 WAIT = 15.0
 
 
-def _old_code(into: Path) -> Path:
-    """The `meeting` package as of the commit before FIRST_NEWER was added (skip without git history)."""
+def _commit_adding_first_newer() -> str | None:
+    """The commit that added FIRST_NEWER, None without the project's git history (a shallow clone)."""
     if shutil.which("git") is None or not (ROOT / ".git").exists():
-        pytest.skip("needs the git history of the project")
+        return None
     added = subprocess.run(
         ["git", "-C", str(ROOT), "log", "-1", "--format=%H", "--diff-filter=A", "--", FIRST_NEWER],
         capture_output=True,
         text=True,
         check=False,
     ).stdout.strip()
-    if not added:
-        pytest.skip(f"the git history does not reach the commit that added {FIRST_NEWER} (shallow clone?)")
+    return added or None
+
+
+ADDED = _commit_adding_first_newer()
+needs_history = pytest.mark.skipif(
+    ADDED is None, reason=f"needs the git history back to the commit that added {FIRST_NEWER}"
+)
+
+
+def _old_code(into: Path) -> Path:
+    """The `meeting` package as of the commit before FIRST_NEWER was added."""
+    added = ADDED
     code = subprocess.run(
         ["git", "-C", str(ROOT), "archive", "--format=tar", f"{added}^", "meeting", "web"],
         capture_output=True,
@@ -253,6 +263,7 @@ async def _secret_choices(settings: Settings, table: str) -> list[str]:
 
 
 @pytest.mark.slow
+@needs_history
 async def test_an_old_database_upgraded_keeps_its_rows_and_its_record(
     tmp_path: Path, database_url: str | None
 ) -> None:

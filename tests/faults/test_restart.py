@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import signal
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +9,7 @@ import pytest
 
 from tests.support.api import add_document, api_for, build_council
 from tests.support.servers import deployment, migrate, start_server, stop_server
-from tests.support.sockets import Socket, join
+from tests.support.sockets import Socket, join, shared_highlight
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,19 +21,6 @@ pytestmark = pytest.mark.slow
 
 KILLS = 3  # the meeting moves on and the process is killed this many times in one test
 WAIT = 15.0  # generous: a loaded 2-core machine
-
-
-def _annotation(doc: DocumentRef, page: int) -> dict[str, Any]:
-    return {
-        "type": "annotation.add",
-        "id": secrets.token_hex(8),
-        "documentId": doc.document_id,
-        "versionId": doc.version_id,
-        "page": page,
-        "kind": "highlight",
-        "visibility": "shared",
-        "payload": {"rects": [[0.1, 0.1, 0.2, 0.2]]},
-    }
 
 
 def _room(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +92,7 @@ async def test_sigkill_mid_meeting_loses_nothing_acknowledged(
                     WAIT,
                 )
                 delegate, _ = await join(server, api, council.meeting_id, "delegate1")
-                await delegate.acked(_annotation(doc, kill + 2), WAIT)
+                await delegate.acked(shared_highlight(doc, kill + 2), WAIT)
                 if kill == 0:
                     await delegate.acked({"type": "speaker.request"}, WAIT)
                     voted = await api.call(

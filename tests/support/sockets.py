@@ -13,13 +13,27 @@ from websockets.exceptions import ConnectionClosed
 if TYPE_CHECKING:
     from litestar import Litestar
 
-    from tests.support.api import Api
+    from tests.support.api import Api, DocumentRef
     from tests.support.servers import Server
 
 TIMEOUT = 5.0
 # How long closing waits for the server's close frame. A client that stopped reading (as tests of
 # backpressure make) cannot see it behind its full queue; websockets' default would wait 10 s for it.
 CLOSE_TIMEOUT = 1.0
+
+
+def shared_highlight(doc: DocumentRef, page: int) -> dict[str, Any]:
+    """An `annotation.add` message: a shared highlight on `page` of `doc`, with a fresh id."""
+    return {
+        "type": "annotation.add",
+        "id": secrets.token_hex(8),
+        "documentId": doc.document_id,
+        "versionId": doc.version_id,
+        "page": page,
+        "kind": "highlight",
+        "visibility": "shared",
+        "payload": {"rects": [[0.1, 0.1, 0.2, 0.2]]},
+    }
 
 
 class Socket:
