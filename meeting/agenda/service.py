@@ -8,7 +8,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from meeting import audit
@@ -125,14 +125,20 @@ class MeetingAccess:
             )
 
 
+# Every request about a meeting runs this: the meeting and the caller's seat in one statement, built once.
+_MEETING_AND_SEAT = (
+    select(Meeting, Participant)
+    .outerjoin(
+        Participant, (Participant.meeting_id == Meeting.id) & (Participant.user_id == bindparam("user"))
+    )
+    .where(Meeting.id == bindparam("meeting"))
+)
+
+
 async def load_access(session: AsyncSession, meeting_id: int, user: User) -> MeetingAccess:
     """The meeting if the user takes part in it (or is an admin); 404 otherwise, so ids do not leak."""
-    meeting = await session.get(Meeting, meeting_id)
-    participant = None
-    if meeting is not None:
-        participant = await session.scalar(
-            select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id == user.id)
-        )
+    row = (await session.execute(_MEETING_AND_SEAT, {"meeting": meeting_id, "user": user.id})).first()
+    meeting, participant = (row[0], row[1]) if row is not None else (None, None)
     if meeting is None or (participant is None and user.role != GlobalRole.admin):
         raise NotFound(Code.MEETING_NOT_FOUND, f"meeting {meeting_id} not found")
     return MeetingAccess(meeting=meeting, user=user, participant=participant)

@@ -10,7 +10,7 @@ from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from meeting.db import utcnow
@@ -96,13 +96,23 @@ def new_token(settings: Settings, signing_key: str, user: User) -> tuple[str, To
     return issue_token(signing_key, user.id, user.token_version, settings.token_lifetime_seconds)
 
 
+# Every authenticated request runs this: one statement (on SQLite each is a hand-off to the driver's
+# thread), built once rather than per request.
+_USER_AND_REVOCATION = (
+    select(User, RevokedToken.jti)
+    .outerjoin(RevokedToken, RevokedToken.jti == bindparam("jti"))
+    .where(User.id == bindparam("user"))
+)
+
+
 async def resolve_token(session: AsyncSession, signing_key: str, token: str) -> tuple[User, TokenClaims]:
     """The user a token speaks for, checking expiry, revocation, token version and account state."""
     claims = decode_token(signing_key, token)
-    user = await session.get(User, claims.user_id)
+    row = (await session.execute(_USER_AND_REVOCATION, {"user": claims.user_id, "jti": claims.jti})).first()
+    user = row[0] if row is not None else None
     if user is None or not user.is_active or user.token_version != claims.token_version:
         raise Unauthenticated(Code.AUTH_TOKEN_INVALID, "the access token is no longer valid; log in again")
-    if await session.get(RevokedToken, claims.jti) is not None:
+    if row is not None and row[1] is not None:
         raise Unauthenticated(Code.AUTH_LOGGED_OUT, "the access token was logged out; log in again")
     return user, claims
 
