@@ -151,7 +151,8 @@ class MailSender:
             try:
                 await self._send(messages.build(letter), row.recipient)
             except SendFailure as failure:
-                log.warning("mail %s to %s failed: %s", message_id, row.recipient, failure.reason)
+                # The id, not the address: the delivery route shows whose it was to those who may know.
+                log.warning("mail %s of meeting %s not sent: %s", message_id, row.meeting_id, failure.reason)
                 await service.mark_failed(
                     session, message_id, self.token, now, failure.reason, failure.refusal, attempts
                 )
