@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post, put
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
@@ -33,7 +33,7 @@ from meeting.agenda.schemas import (
 from meeting.agenda.service import MeetingAccess
 from meeting.broker import Publisher
 from meeting.db import DbSession
-from meeting.mail import Outbox
+from meeting.mail import MailOutbox
 from meeting.users import CurrentUser
 
 
@@ -84,7 +84,7 @@ class MeetingController(Controller):
         self,
         db_session: DbSession,
         broker: Publisher,
-        outbox: NamedDependency[Outbox],
+        outbox: MailOutbox,
         access: Access,
         data: JSONBody[MeetingUpdate],
     ) -> MeetingRead:
@@ -97,7 +97,7 @@ class MeetingController(Controller):
         self,
         db_session: DbSession,
         broker: Publisher,
-        outbox: NamedDependency[Outbox],
+        outbox: MailOutbox,
         access: Access,
         data: JSONBody[MeetingStatusChange],
     ) -> MeetingRead:
@@ -190,7 +190,7 @@ class ParticipantController(Controller):
         self,
         db_session: DbSession,
         broker: Publisher,
-        outbox: NamedDependency[Outbox],
+        outbox: MailOutbox,
         access: Access,
         data: JSONBody[ParticipantCreate],
     ) -> ParticipantRead:
@@ -217,7 +217,7 @@ class ParticipantController(Controller):
         self,
         db_session: DbSession,
         broker: Publisher,
-        outbox: NamedDependency[Outbox],
+        outbox: MailOutbox,
         access: Access,
         participant_id: FromPath[int],
     ) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from litestar import Controller, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 
 from meeting.agenda import Access, provide_access
 from meeting.db import DbSession
 from meeting.mail import service
+from meeting.mail.deps import MailOutbox
 from meeting.mail.schemas import InvitationsRead
-from meeting.mail.service import Outbox
 
 
 class InvitationController(Controller):
@@ -21,7 +21,7 @@ class InvitationController(Controller):
 
     @get("/")
     async def list_invitations(
-        self, db_session: DbSession, outbox: NamedDependency[Outbox], access: Access
+        self, db_session: DbSession, outbox: MailOutbox, access: Access
     ) -> InvitationsRead:
         """Each participant's invitations, updates and reminders: sent, failed (why), or when retried."""
         return await service.deliveries(db_session, outbox, access)

@@ -48,6 +48,24 @@ class Outbox:
 
 # The kinds that tell a person what their calendar holds: a newer one makes a queued older one moot.
 CALENDAR_KINDS = (MailKind.invitation, MailKind.update, MailKind.cancellation)
+# The kinds that may have put the meeting in someone's calendar (a reminder carries the .ics too).
+REQUEST_KINDS = (MailKind.invitation, MailKind.update, MailKind.reminder)
+
+
+async def _has_calendar_entry(session: AsyncSession, meeting_id: int, user_id: int) -> bool:
+    """Whether a request of this meeting went (or is going) to this person: only then is there
+    something to cancel."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.meeting_id == meeting_id,
+            OutboxMessage.user_id == user_id,
+            OutboxMessage.kind.in_(REQUEST_KINDS),
+            OutboxMessage.state.in_((MailState.sent, MailState.sending)),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def _calendar(session: AsyncSession, meeting_id: int) -> MeetingCalendar:
@@ -85,6 +103,8 @@ async def _queue(
             .values(state=MailState.superseded, next_attempt_at=None)
             .execution_options(synchronize_session=False)
         )
+        if kind == MailKind.cancellation and not await _has_calendar_entry(session, meeting.id, user.id):
+            continue  # their invitation never went (it was just dropped): nothing to call off
         session.add(
             OutboxMessage(
                 meeting_id=meeting.id,

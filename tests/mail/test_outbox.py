@@ -73,10 +73,13 @@ def sender_of(app: Litestar) -> MailSender:
 
 
 def ics_of(message: EmailMessage) -> icalendar.Calendar:
-    """The message's calendar attachment, parsed back."""
+    """The message's calendar attachment, parsed back (its MIME method checked against its METHOD)."""
     parts = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
     assert len(parts) == 1, [p.get_content_type() for p in message.iter_attachments()]
-    return icalendar.Calendar.from_ical(parts[0].get_content())
+    calendar = icalendar.Calendar.from_ical(parts[0].get_content())
+    assert parts[0].get_param("method") == calendar["METHOD"]
+    assert parts[0].get_filename() in ("invite.ics", "cancel.ics")
+    return calendar
 
 
 def event_of(message: EmailMessage) -> icalendar.Event:
@@ -279,6 +282,19 @@ async def test_cancelling_sends_a_cancellation(app: Litestar, council: Council, 
     assert event["UID"] == event_of(invitation)["UID"]
     assert str(event["STATUS"]) == "CANCELLED"
     assert int(event["SEQUENCE"]) == 1
+
+
+async def test_a_meeting_called_off_before_its_invitations_went_sends_nothing(
+    app: Litestar, council: Council, inbox: Inbox
+) -> None:
+    await arrange(council)
+    await schedule(council)
+    await council.api.ok("POST", f"{council.url}/status", "secretary", json={"status": "cancelled"})
+    report = await sender_of(app).tick(utcnow())
+    assert (report.sent, report.failed) == (0, 0)
+    assert inbox.received == []
+    [dropped] = (await invitations(council))["Chair"]["messages"]
+    assert (dropped["kind"], dropped["state"]) == ("invitation", "superseded")
 
 
 async def test_someone_added_after_scheduling_gets_their_invitation_and_someone_removed_a_cancellation(
