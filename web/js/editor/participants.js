@@ -153,4 +153,6 @@ export function participantsTab({ meeting, body }) {
   }
 
   load();
+  // The panel's times are written in the language's format: redraw it in the new one.
+  return { onLang: () => mail?.load() };
 }
