@@ -35,6 +35,8 @@ from meeting.db import (
 from meeting.docs import DocsPlugin
 from meeting.docs.controller import route_handlers as docs_routes
 from meeting.errors import EXCEPTION_HANDLERS, Code, DomainError, document_errors, error_body
+from meeting.mail import MailPlugin
+from meeting.mail.controller import route_handlers as mail_routes
 from meeting.rooms import RoomsPlugin
 from meeting.rooms.controller import route_handlers as rooms_routes
 from meeting.schemas import Schema
@@ -239,6 +241,7 @@ def create_app(settings: Settings) -> Litestar:
         *rooms_routes,
         *docs_routes,
         *voting_routes,
+        *mail_routes,
     ]
     if (WEB_DIR / "index.html").is_file():
         route_handlers.extend(web_routes(WEB_DIR))
@@ -247,7 +250,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=route_handlers,
         state=state,
         lifespan=[lifespan],
-        plugins=[broker.channels, DocsPlugin(), RoomsPlugin()],
+        plugins=[broker.channels, DocsPlugin(), RoomsPlugin(), MailPlugin()],
         dependencies={
             "db_session": Provide(provide_db_session),
             "auth": Provide(provide_auth),

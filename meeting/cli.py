@@ -76,6 +76,7 @@ def _create_user(args: argparse.Namespace, password: str) -> Callable[[AsyncSess
             "displayName": args.display_name,
             "password": password,
             "role": args.role,
+            "email": args.email,
         },
         UserCreate,
     )
@@ -318,6 +319,7 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--display-name", required=True)
     create.add_argument("--role", choices=["admin", "secretary", "user"], default="user")
     create.add_argument("--password", help="prompted for when omitted")
+    create.add_argument("--email", help="where invitations and reminders go (optional)")
 
     audit = commands.add_parser("audit", help="the tamper-evident record of the meetings")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)

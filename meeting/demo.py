@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from meeting import audit
+from meeting import audit, mail
 from meeting.agenda.models import AgendaItem, Meeting, MeetingStatus, Participant, ParticipantRole
 from meeting.agenda.service import chain_new_meeting
 from meeting.broker import RoomSequence
+from meeting.mail import Outbox
 from meeting.users.models import GlobalRole, User
 from meeting.users.security import hash_password
 
@@ -92,6 +93,9 @@ async def seed_demo(session: AsyncSession, settings: Settings | None = None) -> 
                 password_hash=await hash_password(DEMO_PASSWORD),
             )
             session.add(user)
+        if user.email is None:
+            # example.org never takes mail: the delivery panel has addresses to show, nobody is written to.
+            user.email = f"{username}@example.org"
         users[username] = user
     await session.flush()
 
@@ -145,6 +149,10 @@ async def seed_demo(session: AsyncSession, settings: Settings | None = None) -> 
     secretary = users["secretary"].id
     await chain_new_meeting(session, meeting, participants, secretary)
     await audit.append(session, meeting.id, "meeting.status", {"status": "scheduled", "by": secretary})
+    # Scheduled as through the API: with mail configured, the demo participants are invited.
+    outbox = Outbox.from_settings(settings) if settings is not None else Outbox(enabled=False)
+    await session.flush()
+    await mail.meeting_status_changed(session, outbox, meeting, MeetingStatus.draft)
     await session.commit()
     await _seed_documents(session, settings, meeting, users["secretary"].id)
     return meeting

@@ -56,6 +56,7 @@ class Code(StrEnum):
     USER_USERNAME_TAKEN = "user.username_taken"
     USER_DISPLAY_NAME_INVALID = "user.display_name_invalid"
     USER_DISPLAY_NAME_TAKEN = "user.display_name_taken"
+    USER_EMAIL_INVALID = "user.email_invalid"
     # Meetings
     MEETING_NOT_FOUND = "meeting.not_found"
     MEETING_CREATE_FORBIDDEN = "meeting.create_forbidden"

@@ -10,6 +10,7 @@ from meeting.docs.models import (  # noqa: F401 - registered for Alembic and met
     DocumentPage,
     DocumentVersion,
 )
+from meeting.mail.models import MeetingCalendar, OutboxMessage  # noqa: F401 - registered for Alembic
 from meeting.rooms.models import Annotation, RoomPresenter, SpeakerEntry  # noqa: F401 - registered for Alembic
 from meeting.users.models import RevokedToken, User
 from meeting.voting.models import (  # noqa: F401 - registered for Alembic and metadata

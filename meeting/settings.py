@@ -56,6 +56,26 @@ class Settings:
     backup_dir: Path | None = None
     backup_interval_hours: float = 24.0
     backup_keep: int = 7
+    # Invitations by e-mail (meeting/mail/): None is off (no mail at all; the secretary is told). The URL
+    # is smtp://user:pass@host:port (STARTTLS when the server offers it) or smtps://… (TLS from the
+    # start); `smtp_starttls` None is "when offered", True requires it, False never tries. The sender's
+    # address is needed too: without it mail stays off.
+    smtp_url: str | None = dataclasses.field(default=None, repr=False)
+    smtp_starttls: bool | None = None
+    mail_from: str | None = None
+    # A reminder goes out this many hours before a meeting starts; 0 is no reminder.
+    reminder_hours: float = 24.0
+    # How often this process's sender looks at the outbox; 0 runs no sender here (another process
+    # sends: every process writes to the outbox, any one of them may deliver).
+    mail_poll_seconds: float = 5.0
+    # The address participants open the web client at (https://hop.example.gov.vn): mails link to the
+    # meeting there. None: mails carry no link (a guessed localhost link would be wrong for everyone).
+    public_url: str | None = None
+
+    @property
+    def mail_enabled(self) -> bool:
+        """Whether invitations and reminders are sent: an SMTP server and a sender are configured."""
+        return bool(self.smtp_url and self.mail_from)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -103,6 +123,12 @@ class Settings:
                 environ.get("MEETING_BACKUP_INTERVAL_HOURS", defaults.backup_interval_hours)
             ),
             backup_keep=int(environ.get("MEETING_BACKUP_KEEP", defaults.backup_keep)),
+            smtp_url=environ.get("MEETING_SMTP_URL") or None,
+            smtp_starttls=_flag_or_none(environ.get("MEETING_SMTP_STARTTLS")),
+            mail_from=environ.get("MEETING_MAIL_FROM") or None,
+            reminder_hours=float(environ.get("MEETING_REMINDER_HOURS", defaults.reminder_hours)),
+            mail_poll_seconds=float(environ.get("MEETING_MAIL_POLL_SECONDS", defaults.mail_poll_seconds)),
+            public_url=(environ.get("MEETING_PUBLIC_URL") or "").rstrip("/") or None,
         )
 
     @property
@@ -133,6 +159,13 @@ class Settings:
 
 def _path_or_none(value: str | None) -> Path | None:
     return Path(value) if value else None
+
+
+def _flag_or_none(value: str | None) -> bool | None:
+    """ "1"/"true"/"yes" is True, "0"/"false"/"no" is False, unset or empty is None."""
+    if not value:
+        return None
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def normalize_database_url(url: str) -> str:

@@ -396,6 +396,8 @@ RULES = [
         MANAGERS,
     ),
     Rule("attendance", "GET", M + "/attendance", _at("/attendance"), PARTICIPANTS),
+    # mail: who was invited, and how delivery went, is the organisers' business
+    Rule("list invitations", "GET", M + "/invitations", _at("/invitations"), MANAGERS),
     Rule("roll call", "PUT", M + "/participants/{participant_id:int}/attendance", _roll_call, MANAGERS),
     # Admins who are not invited are not participants: they cannot check themselves in.
     Rule("self check-in", "PUT", M + "/attendance/me", _self_check_in, PARTICIPANTS - {"admin"}),

@@ -132,6 +132,8 @@ def test_cli_migrates_seeds_the_demo_and_creates_users(tmp_path: Path) -> None:
         "secretary",
         "--password",
         "mật khẩu dài",
+        "--email",
+        "ThuKy2@Example.ORG",
         env=env,
     )
     assert created.returncode == 0, created.stderr
@@ -148,13 +150,17 @@ def test_cli_migrates_seeds_the_demo_and_creates_users(tmp_path: Path) -> None:
 
     with sqlite3.connect(tmp_path / "meeting.sqlite3") as connection:
         meetings = connection.execute("SELECT title, status FROM meetings").fetchall()
-        users = {row[0] for row in connection.execute("SELECT username FROM users")}
+        emails = dict(connection.execute("SELECT username, email FROM users"))
+        users = set(emails)
         classified = dict(
             connection.execute("SELECT classification, count(*) FROM documents GROUP BY classification")
         )
         items = connection.execute("SELECT count(*) FROM agenda_items").fetchone()[0]
     assert meetings == [("Kỳ họp thứ Mười hai, Hội đồng nhân dân huyện Thanh Trì khóa XX", "scheduled")]
     assert {"admin", "secretary", "chair", "guest", "thuky2"} | {f"delegate{i}" for i in range(1, 6)} <= users
+    # The domain of an address is lower-cased; demo accounts have addresses, for the delivery panel.
+    assert emails["thuky2"] == "ThuKy2@example.org"
+    assert emails["chair"] == "chair@example.org"
     assert 5 <= items <= 7
     # One paper per item; the draft budget is the confidential one.
     assert classified == {"confidential": 1, "ordinary": items - 1}

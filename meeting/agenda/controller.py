@@ -33,6 +33,7 @@ from meeting.agenda.schemas import (
 from meeting.agenda.service import MeetingAccess
 from meeting.broker import Publisher
 from meeting.db import DbSession
+from meeting.mail import MailOutbox
 from meeting.users import CurrentUser
 
 
@@ -80,18 +81,28 @@ class MeetingController(Controller):
 
     @patch("/{meeting_id:int}")
     async def update_meeting(
-        self, db_session: DbSession, broker: Publisher, access: Access, data: JSONBody[MeetingUpdate]
+        self,
+        db_session: DbSession,
+        broker: Publisher,
+        outbox: MailOutbox,
+        access: Access,
+        data: JSONBody[MeetingUpdate],
     ) -> MeetingRead:
         """Change title, times, place, online attendance or quorum fraction."""
-        await service.update_meeting(db_session, broker, access, data)
+        await service.update_meeting(db_session, broker, access, data, outbox=outbox)
         return _read(access)
 
     @post("/{meeting_id:int}/status", status_code=HTTP_200_OK)
     async def change_status(
-        self, db_session: DbSession, broker: Publisher, access: Access, data: JSONBody[MeetingStatusChange]
+        self,
+        db_session: DbSession,
+        broker: Publisher,
+        outbox: MailOutbox,
+        access: Access,
+        data: JSONBody[MeetingStatusChange],
     ) -> MeetingRead:
         """draft → scheduled → live → ended → archived; draft or scheduled → cancelled."""
-        await service.change_meeting_status(db_session, broker, access, data.status)
+        await service.change_meeting_status(db_session, broker, access, data.status, outbox=outbox)
         return _read(access)
 
     @post("/{meeting_id:int}/duplicate")
@@ -176,10 +187,16 @@ class ParticipantController(Controller):
 
     @post("/participants")
     async def add_participant(
-        self, db_session: DbSession, broker: Publisher, access: Access, data: JSONBody[ParticipantCreate]
+        self,
+        db_session: DbSession,
+        broker: Publisher,
+        outbox: MailOutbox,
+        access: Access,
+        data: JSONBody[ParticipantCreate],
     ) -> ParticipantRead:
         """Invite a user with a role (chair, secretary, delegate, guest)."""
-        return ParticipantRead.from_row(await service.add_participant(db_session, broker, access, data))
+        participant = await service.add_participant(db_session, broker, access, data, outbox=outbox)
+        return ParticipantRead.from_row(participant)
 
     @patch("/participants/{participant_id:int}")
     async def update_participant(
@@ -197,10 +214,15 @@ class ParticipantController(Controller):
 
     @delete("/participants/{participant_id:int}", status_code=HTTP_204_NO_CONTENT)
     async def remove_participant(
-        self, db_session: DbSession, broker: Publisher, access: Access, participant_id: FromPath[int]
+        self,
+        db_session: DbSession,
+        broker: Publisher,
+        outbox: MailOutbox,
+        access: Access,
+        participant_id: FromPath[int],
     ) -> None:
         """Remove someone from the meeting; their access ends at once."""
-        await service.remove_participant(db_session, broker, access, participant_id)
+        await service.remove_participant(db_session, broker, access, participant_id, outbox=outbox)
 
     @get("/attendance")
     async def attendance(self, db_session: DbSession, access: Access) -> AttendanceRead:

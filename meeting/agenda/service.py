@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from meeting import audit
+from meeting import audit, mail
 from meeting.agenda.models import (
     ITEM_TRANSITIONS,
     MANAGER_ROLES,
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         ParticipantUpdate,
     )
     from meeting.broker import Broker
+    from meeting.mail import Outbox
 
 
 # ---------------------------------------------------------------------------------------------- access
@@ -264,9 +265,10 @@ async def list_meetings(
 
 
 async def update_meeting(
-    session: AsyncSession, broker: Broker, access: MeetingAccess, data: MeetingUpdate
+    session: AsyncSession, broker: Broker, access: MeetingAccess, data: MeetingUpdate, *, outbox: Outbox
 ) -> Meeting:
-    """Change a meeting's details (not in a final state)."""
+    """Change a meeting's details (not in a final state); a new time or place of a scheduled meeting
+    sends its participants an update."""
     access.require_manager()
     access.require_open_record()
     meeting = access.meeting
@@ -277,12 +279,15 @@ async def update_meeting(
     starts_at = data.starts_at or meeting.starts_at
     ends_at = data.ends_at or meeting.ends_at
     _check_times(starts_at, ends_at, data.timezone or meeting.timezone)
+    announced = (meeting.starts_at, meeting.ends_at, meeting.location)
     for field in ("title", "description", "location", "timezone", "online_allowed", "quorum_fraction"):
         value = getattr(data, field)
         if value is not None:
             setattr(meeting, field, value)
     meeting.starts_at, meeting.ends_at = starts_at, ends_at
     await audit.append(session, meeting.id, "meeting.edit", {**meeting_facts(meeting), "by": access.user.id})
+    changed = announced != (meeting.starts_at, meeting.ends_at, meeting.location)
+    await mail.meeting_edited(session, outbox, meeting, time_or_place_changed=changed)
     await broker.commit(
         session, meeting.id, [MeetingChanged(meeting=MeetingRead.from_row(meeting, my_role=None))]
     )
@@ -290,9 +295,10 @@ async def update_meeting(
 
 
 async def change_meeting_status(
-    session: AsyncSession, broker: Broker, access: MeetingAccess, target: MeetingStatus
+    session: AsyncSession, broker: Broker, access: MeetingAccess, target: MeetingStatus, *, outbox: Outbox
 ) -> Meeting:
-    """The one gate of the meeting lifecycle."""
+    """The one gate of the meeting lifecycle; scheduling invites the participants by mail, taking it back
+    or calling it off cancels their invitations."""
     access.require_manager()
     meeting = access.meeting
     if target not in MEETING_TRANSITIONS[meeting.status]:
@@ -305,6 +311,7 @@ async def change_meeting_status(
             Code.MEETING_MINUTES_NOT_APPROVED,
             f"the minutes of meeting {meeting.id} are {meeting.minutes_status}; approve them first",
         )
+    before = meeting.status
     meeting.status = target
     # The actual times, for the minutes. Only these two transitions exist into live and ended, so each
     # happens once; the first stamp stays even if a clock is later corrected.
@@ -324,6 +331,7 @@ async def change_meeting_status(
                 item.status = ItemStatus.done
                 await audit.append(session, meeting.id, "item.status", {"item": item.id, "status": "done"})
         events.append(AgendaChanged(items=[ItemRead.from_row(i) for i in items]))
+    await mail.meeting_status_changed(session, outbox, meeting, before)
     await broker.commit(session, meeting.id, events)
     return meeting
 
@@ -597,9 +605,9 @@ def _voting_for(role: ParticipantRole, voting: bool | None) -> bool:
 
 
 async def add_participant(
-    session: AsyncSession, broker: Broker, access: MeetingAccess, data: ParticipantCreate
+    session: AsyncSession, broker: Broker, access: MeetingAccess, data: ParticipantCreate, *, outbox: Outbox
 ) -> Participant:
-    """Invite a user with a role."""
+    """Invite a user with a role; once the meeting is scheduled, they get their invitation by mail."""
     access.require_manager()
     _require_editable(access.meeting)
     user = await session.get(User, data.user_id)
@@ -619,6 +627,7 @@ async def add_participant(
         ) from exc
     await session.refresh(participant, ["user"])
     await chain_participant(session, participant, "participant.add", access.user.id)
+    await mail.participant_changed(session, outbox, access.meeting, participant, added=True)
     await broker.commit(
         session, meeting_id, [ParticipantChanged(participant=ParticipantRead.from_row(participant))]
     )
@@ -675,9 +684,10 @@ async def update_participant(
 
 
 async def remove_participant(
-    session: AsyncSession, broker: Broker, access: MeetingAccess, participant_id: int
+    session: AsyncSession, broker: Broker, access: MeetingAccess, participant_id: int, *, outbox: Outbox
 ) -> Participant:
-    """Remove someone from the meeting (not once it has ended: attendance is part of the record)."""
+    """Remove someone from the meeting (not once it has ended: attendance is part of the record); their
+    calendar is told if the meeting was announced."""
     access.require_manager()
     _require_editable(access.meeting)
     participant = await _participant(session, access, participant_id)
@@ -686,6 +696,7 @@ async def remove_participant(
             Code.PARTICIPANT_CANNOT_REMOVE_SELF,
             "you cannot remove yourself from the meeting; ask another chair or secretary",
         )
+    await mail.participant_changed(session, outbox, access.meeting, participant, added=False)
     await session.delete(participant)
     await audit.append(
         session,

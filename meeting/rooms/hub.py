@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from meeting.errors import Close
+from meeting.mail import Outbox
 from meeting.rooms.presence import Presence
 from meeting.rooms.service import (
     announce_presence,
@@ -189,6 +190,8 @@ class Hub:
     ) -> None:
         self.settings = settings
         self.broker = broker
+        # What a meeting status change over the socket writes mail to (the HTTP route's, from settings).
+        self.outbox = Outbox.from_settings(settings)
         self.session_factory = session_factory
         self.rooms: dict[int, Room] = {}
         self.presence = Presence(broker, on_gone=self._announce_gone)

@@ -350,12 +350,6 @@ def _point(
         )
 
 
-async def _set_meeting_status(
-    session: AsyncSession, broker: Broker, access: MeetingAccess, msg: MeetingStatusSet
-) -> None:
-    await agenda.change_meeting_status(session, broker, access, msg.status)
-
-
 async def _set_item_status(
     session: AsyncSession, broker: Broker, access: MeetingAccess, msg: ItemStatusSet
 ) -> None:
@@ -375,7 +369,6 @@ COMMANDS: dict[type[msgspec.Struct], Command] = {
     SpeakerGrant: service.grant_floor,
     SpeakerEnd: service.end_speech,
     SpeakerReorder: service.reorder_speakers,
-    MeetingStatusSet: _set_meeting_status,
     ItemStatusSet: _set_item_status,
 }
 
@@ -402,7 +395,13 @@ async def _carry_out(hub: Hub, connection: Connection, message: Any) -> None:
             await _catch_up(hub, connection, message.last_seq)
             return
         access = await load_access(session, connection.meeting_id, await _user(session, connection))
-        result = await COMMANDS[type(message)](session, hub.broker, access, message)
+        if isinstance(message, MeetingStatusSet):
+            # Outside COMMANDS: scheduling or calling off a meeting sends mail, through the hub's outbox.
+            result: object = await agenda.change_meeting_status(
+                session, hub.broker, access, message.status, outbox=hub.outbox
+            )
+        else:
+            result = await COMMANDS[type(message)](session, hub.broker, access, message)
     _reply(connection, Ack(ref=message.ref, result=result if isinstance(result, AnnotationRead) else None))
 
 

@@ -27,6 +27,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
+    # Where invitations and reminders go (meeting/mail/); None: this person gets no mail.
+    email: Mapped[str | None] = mapped_column(String(320))
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[GlobalRole] = mapped_column(
         Enum(GlobalRole, native_enum=False, length=20, validate_strings=True), default=GlobalRole.user

@@ -12,6 +12,8 @@ from meeting.users.models import GlobalRole
 Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 NewPassword = Annotated[str, msgspec.Meta(min_length=8, max_length=1024)]
+# Checked by the service (user.email_invalid); "" in an update removes the address.
+Email = Annotated[str, msgspec.Meta(max_length=320)]
 
 
 class LoginRequest(Schema):
@@ -29,6 +31,7 @@ class UserRead(Schema):
     display_name: str
     role: GlobalRole
     is_active: bool
+    email: str | None
 
 
 class TokenResponse(msgspec.Struct, kw_only=True):
@@ -47,6 +50,7 @@ class UserCreate(Schema):
     display_name: Annotated[str, ShortText]
     password: NewPassword
     role: GlobalRole = GlobalRole.user
+    email: Email | None = None
 
 
 class UserUpdate(Schema):
@@ -56,3 +60,4 @@ class UserUpdate(Schema):
     password: NewPassword | None = None
     role: GlobalRole | None = None
     is_active: bool | None = None
+    email: Email | None = None

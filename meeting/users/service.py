@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from limits import RateLimitItemPerMinute
@@ -145,6 +146,25 @@ async def _display_name(session: AsyncSession, raw: str, user_id: int | None) ->
     return name
 
 
+# One address, no display name, no spaces or angle brackets: what an SMTP server takes as RCPT TO.
+_EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\].]+$")
+
+
+def clean_email(raw: str | None) -> str | None:
+    """The address trimmed and its domain lower-cased; None for none ("" removes one).
+
+    Raises:
+        InvalidInput: user.email_invalid, naming the address.
+    """
+    if raw is None or not raw.strip():
+        return None
+    value = raw.strip()
+    if not _EMAIL.match(value) or not value.isprintable():
+        raise InvalidInput(Code.USER_EMAIL_INVALID, f"email {value!r} is not an e-mail address")
+    local, _, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
 async def create_user(session: AsyncSession, actor: User | None, data: UserCreate) -> User:
     """Create an account; `actor` None means the command line."""
     if actor is not None and actor.role != GlobalRole.admin:
@@ -157,6 +177,7 @@ async def create_user(session: AsyncSession, actor: User | None, data: UserCreat
         display_name=await _display_name(session, data.display_name, None),
         password_hash=await hash_password(data.password),
         role=data.role,
+        email=clean_email(data.email),
     )
     session.add(user)
     try:
@@ -184,14 +205,17 @@ async def update_user(
         or data.role is not None
         or data.is_active is not None
         or data.display_name is not None
+        or data.email is not None
     ):
         raise Forbidden(
             Code.USER_CHANGE_FORBIDDEN,
-            "only administrators can change other accounts, names, roles or activation",
+            "only administrators can change other accounts, names, addresses, roles or activation",
         )
     if is_admin and actor.id == user_id and (data.is_active is False or data.role not in (None, actor.role)):
         raise Conflict(Code.USER_CANNOT_DEMOTE_SELF, "administrators cannot disable or demote themselves")
     end_sessions = False
+    if data.email is not None:
+        user.email = clean_email(data.email)
     if data.display_name is not None:
         user.display_name = await _display_name(session, data.display_name, user.id)
     if data.password is not None:

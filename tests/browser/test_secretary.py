@@ -244,3 +244,19 @@ def test_secretary_submits_the_minutes_and_the_chair_approves_them(
     link = head.get_by_role("link", name="Tải hồ sơ lưu trữ")
     package = chair.request.get(link.get_attribute("href") or "")
     assert package.ok and package.body().startswith(b"PK")
+
+
+def test_the_secretary_is_told_that_invitations_are_not_sent_without_mail(
+    new_context: Callable[[], BrowserContext],
+) -> None:
+    page = new_context().new_page()
+    login(page, "secretary")
+    page.locator(".meeting-card", has_text="Kỳ họp thứ Mười hai").get_by_role("link", name="Chuẩn bị").click()
+    page.get_by_role("tab", name="Thành phần").click()
+    off = page.locator(".mail-panel .mail-off")
+    expect(off).to_contain_text("giấy mời và thư nhắc không được gửi")
+    # The demo accounts' addresses are listed, each "not sent".
+    chair = page.locator(".mail-list li", has_text="chair@example.org")
+    expect(chair).to_contain_text("Không gửi (chưa cấu hình thư)")
+    off.scroll_into_view_if_needed()
+    screenshot(page, "04b-mail-off")

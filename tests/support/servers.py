@@ -260,11 +260,12 @@ async def server_processes(
 
 
 @contextlib.contextmanager
-def demo_server_process(data_dir: Path) -> Iterator[str]:
+def demo_server_process(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """`meeting serve --demo` as a user starts it (SQLite in `data_dir`), on a free loopback port;
-    yields its base URL, and stops it afterwards. For clients that are not asyncio (a browser, requests)."""
+    yields its base URL, and stops it afterwards. For clients that are not asyncio (a browser, requests).
+    `extra_env` adds settings (mail, say)."""
     port = free_port()
-    env = {**os.environ, "MEETING_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "MEETING_DATA_DIR": str(data_dir), **(extra_env or {})}
     for name in ("DATABASE_URL", "REDIS_URL"):
         env.pop(name, None)
     meeting = Path(sys.executable).with_name("meeting")

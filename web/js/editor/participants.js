@@ -4,6 +4,7 @@ import { h, clear, field, setAttr } from "../dom.js";
 import { api, session, errorText } from "../api.js";
 import { t } from "../i18n.js";
 import { showError, busy, toast, confirmAction } from "../ui.js";
+import { invitationsPanel } from "./invitations.js";
 
 const ROLES = ["chair", "secretary", "delegate", "guest"];
 
@@ -16,6 +17,8 @@ export function participantsTab({ meeting, body }) {
   let participants = [];
   let users = null;
   const manage = meeting.myRole === "chair" || meeting.myRole === "secretary" || session.user?.role === "admin";
+  // Who was sent what by e-mail: the organisers' business, as the route says.
+  const mail = manage ? invitationsPanel(meeting) : null;
 
   body.append(
     h(
@@ -31,10 +34,14 @@ export function participantsTab({ meeting, body }) {
       ),
       manage
         ? h(
-            "section.card.picker",
-            h("h3", { i18n: "participants.add" }),
-            h("div.picker-controls", field("participants.filterLabel", filter), field("participants.roleLabel", role)),
-            pickerList
+            "div.side-stack",
+            h(
+              "section.card.picker",
+              h("h3", { i18n: "participants.add" }),
+              h("div.picker-controls", field("participants.filterLabel", filter), field("participants.roleLabel", role)),
+              pickerList
+            ),
+            mail.panel
           )
         : null
     )
@@ -45,6 +52,7 @@ export function participantsTab({ meeting, body }) {
     try {
       participants = await api("GET", `/api/meetings/${meeting.id}/participants`);
       renderTable();
+      mail?.load();
       if (manage && users === null) {
         try {
           users = await api("GET", "/api/users/");
@@ -145,4 +153,6 @@ export function participantsTab({ meeting, body }) {
   }
 
   load();
+  // The panel's times are written in the language's format: redraw it in the new one.
+  return { onLang: () => mail?.load() };
 }
