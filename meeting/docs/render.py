@@ -79,6 +79,10 @@ class DocsRuntime:
         )
         return info
 
+    async def repair_pdf(self, source: Path, out: Path) -> None:
+        """A clean, garbage-collected copy of a PDF that MuPDF repaired on opening."""
+        await self._run("repair_pdf", Source(source), Target(out))
+
     async def images_to_pdf(self, images: list[Path], out: Path) -> None:
         """Lay out JPEG/PNG scans, one per page, into a new PDF."""
         await self._run("images_to_pdf", [Source(image) for image in images], Target(out))

@@ -69,10 +69,12 @@ def _start_forkserver() -> None:
 
 
 class PdfInfo(NamedTuple):
-    """What `inspect_pdf` found: the page count and each page's width, height (points) and text."""
+    """What `inspect_pdf` found: the page count, each page's width, height (points) and text, and whether
+    MuPDF had to repair the file to open it."""
 
     page_count: int
     pages: list[tuple[float, float, str]]
+    repaired: bool = False
 
 
 class WorkerFailed(Exception):
