@@ -38,7 +38,17 @@ from meeting.db import create_engine, create_session_factory
 from meeting.migrations import upgrade
 from meeting.settings import Settings
 from tests.support.api import Api, build_council, upload
-from tests.support.files import DAMAGE, make_image, make_pdf, numbered_pdf, with_object_streams
+from tests.support.files import (
+    DAMAGE,
+    TABLE,
+    make_docx,
+    make_image,
+    make_pdf,
+    make_pptx,
+    make_xlsx,
+    numbered_pdf,
+    with_object_streams,
+)
 from tests.support.servers import serve_in_process
 
 pymupdf.TOOLS.mupdf_display_errors(False)
@@ -50,11 +60,7 @@ TEXT = [
     "Điều 1. Phê duyệt dự toán thu ngân sách nhà nước trên địa bàn huyện là 1.245.600 triệu đồng.",
     "Điều 2. Giao Ủy ban nhân dân huyện tổ chức thực hiện Nghị quyết này.",
 ]
-ROWS = [
-    ("Xã Tân Phú", "1.250", "98,5 %"),
-    ("Xã Đồng Tâm", "2.430", "102,1 %"),
-    ("Thị trấn", "5.870", "97,0 %"),
-]
+ROWS = TABLE[1:]
 
 
 def pymupdf_files(out: Path) -> list[Path]:
@@ -79,46 +85,14 @@ def pymupdf_files(out: Path) -> list[Path]:
 
 
 def office_sources(out: Path) -> list[Path]:
-    """A DOCX, an XLSX and a PPTX with Vietnamese text and tables."""
-    import docx  # type: ignore[import-not-found]
-    import openpyxl  # type: ignore[import-untyped]
-    import pptx  # type: ignore[import-not-found]
-
-    document = docx.Document()
-    document.add_heading("Báo cáo kết quả thực hiện nhiệm vụ năm 2026", level=1)
-    for paragraph in TEXT * 4:
-        document.add_paragraph(paragraph)
-    table = document.add_table(rows=1, cols=3)
-    table.rows[0].cells[0].text, table.rows[0].cells[1].text, table.rows[0].cells[2].text = (
-        "Đơn vị",
-        "Thu",
-        "Tỷ lệ",
-    )
-    for row in ROWS:
-        cells = table.add_row().cells
-        for cell, value in zip(cells, row, strict=True):
-            cell.text = value
-    docx_path = out / "bao-cao.docx"
-    document.save(docx_path)
-
-    workbook = openpyxl.Workbook()
-    for index, title in enumerate(("Thu ngân sách", "Chi ngân sách")):
-        sheet = workbook.active if index == 0 else workbook.create_sheet()
-        sheet.title = title
-        sheet.append(["Đơn vị", "Dự toán", "Thực hiện"])
-        for row in ROWS:
-            sheet.append(list(row))
-    xlsx_path = out / "so-lieu.xlsx"
-    workbook.save(xlsx_path)
-
-    presentation = pptx.Presentation()
-    for paragraph in TEXT[:3]:
-        slide = presentation.slides.add_slide(presentation.slide_layouts[1])
-        slide.shapes.title.text = "Tờ trình dự toán ngân sách"
-        slide.placeholders[1].text = paragraph
-    pptx_path = out / "to-trinh.pptx"
-    presentation.save(pptx_path)
-    return [docx_path, xlsx_path, pptx_path]
+    """A DOCX, an XLSX and a PPTX with Vietnamese text and tables (the tests' own builders)."""
+    paths = []
+    builders = {"bao-cao.docx": make_docx, "so-lieu.xlsx": make_xlsx, "to-trinh.pptx": make_pptx}
+    for name, build in builders.items():
+        path = out / name
+        path.write_bytes(build())
+        paths.append(path)
+    return paths
 
 
 def libreoffice_files(out: Path) -> list[Path]:

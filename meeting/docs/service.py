@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from meeting import audit
 from meeting.agenda.models import AgendaItem
 from meeting.db import get_in_meeting, utcnow
+from meeting.docs import office
 from meeting.docs import text as textrules
 from meeting.docs.models import (
     Document,
@@ -64,6 +65,8 @@ _CLAIMS = {
     ".jpg": "jpeg",
     ".jpeg": "jpeg",
     ".png": "png",
+    **{f".{kind}": kind for kind in office.MEDIA_TYPES},
+    **{media_type: kind for kind, media_type in office.MEDIA_TYPES.items()},
 }
 SEARCH_ROWS = 2000
 SEARCH_HITS = 50
@@ -83,6 +86,13 @@ def sniff(path: Path) -> str | None:
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     return None
+
+
+def accepted(runtime: DocsRuntime) -> str:
+    """The file types uploads may have on this server (Office ones where LibreOffice is installed)."""
+    if office.available(runtime.settings.office_program):
+        return f"{ACCEPTED}, {office.ACCEPTED}"
+    return f"{ACCEPTED} (Office files need LibreOffice on the server)"
 
 
 def _claimed(incoming: Incoming) -> str | None:
@@ -131,7 +141,7 @@ async def _prepare(runtime: DocsRuntime, upload: Upload) -> Prepared:
         raise InvalidInput(Code.DOCUMENT_NO_FILE, "attach a file in the form field 'file'")
     kinds: list[str] = []
     for incoming in files:
-        kind = sniff(incoming.path)
+        kind = sniff(incoming.path) or office.office_kind(incoming.path, incoming.file_name)
         if kind is None:
             claimed = _claimed(incoming)
             name = clean_file_name(incoming.file_name)
@@ -140,7 +150,7 @@ async def _prepare(runtime: DocsRuntime, upload: Upload) -> Prepared:
             if claimed is None:
                 raise UnsupportedMedia(
                     Code.DOCUMENT_UNSUPPORTED_TYPE,
-                    f"{name} is not an accepted file type; accepted: {ACCEPTED}",
+                    f"{name} is not an accepted file type; accepted: {accepted(runtime)}",
                 )
             raise InvalidInput(Code.DOCUMENT_UNREADABLE, f"{name} is not a valid {claimed.upper()} file")
         kinds.append(kind)
@@ -148,8 +158,15 @@ async def _prepare(runtime: DocsRuntime, upload: Upload) -> Prepared:
     original: Original | None = None
     if len(files) == 1 and kinds[0] == "pdf":
         path, sha256, size = files[0].path, files[0].sha256, files[0].size
-    elif "pdf" in kinds:
-        raise InvalidInput(Code.DOCUMENT_MIXED_FILES, "upload one PDF, or one or more JPEG/PNG images")
+    elif len(files) == 1 and kinds[0] in office.MEDIA_TYPES:
+        path = await _converted(runtime, files[0], kinds[0], first)
+        original = Original(files[0].path, files[0].sha256, first, office.MEDIA_TYPES[kinds[0]])
+        sha256 = await asyncio.to_thread(sha256_of, path)
+        size = path.stat().st_size
+    elif any(kind not in ("jpeg", "png") for kind in kinds):
+        raise InvalidInput(
+            Code.DOCUMENT_MIXED_FILES, "upload one PDF or Office file, or one or more JPEG/PNG images"
+        )
     elif len(files) > MAX_IMAGES:
         raise InvalidInput(
             Code.DOCUMENT_TOO_MANY_IMAGES,
@@ -167,17 +184,49 @@ async def _prepare(runtime: DocsRuntime, upload: Upload) -> Prepared:
     try:
         info = await runtime.inspect_pdf(path)
     except WorkerFailed as exc:
+        if path != files[0].path:  # made here (from scans, by LibreOffice): nobody else removes it
+            path.unlink(missing_ok=True)
         raise InvalidInput(Code.DOCUMENT_UNREADABLE, f"{first}: {exc}") from exc
     if info.repaired:
         clean = await _repaired(runtime, path)
         if clean is not None:
-            original = Original(path=path, sha256=sha256, file_name=first, media_type="application/pdf")
+            if original is None:
+                original = Original(path=path, sha256=sha256, file_name=first, media_type="application/pdf")
+            else:  # LibreOffice's own PDF needed a repair: the Office file stays the original
+                path.unlink(missing_ok=True)
             path, info = clean
             sha256 = await asyncio.to_thread(sha256_of, path)
             size = path.stat().st_size
     return Prepared(
         path=path, sha256=sha256, size=size, file_name=_pdf_name(first), pages=info.pages, original=original
     )
+
+
+async def _converted(runtime: DocsRuntime, incoming: Incoming, kind: str, name: str) -> Path:
+    """The PDF LibreOffice makes of an Office file, in the temporary folder.
+
+    Raises:
+        UnsupportedMedia: LibreOffice is not installed here.
+        InvalidInput: the conversion failed or ran out of time (nothing is kept).
+    """
+    if not office.available(runtime.settings.office_program):
+        raise UnsupportedMedia(
+            Code.DOCUMENT_OFFICE_UNAVAILABLE,
+            f"{name}: Office files cannot be converted on this server (LibreOffice is not installed); "
+            "upload it as PDF",
+        )
+    path = runtime.store.temporary(".pdf")
+    try:
+        await runtime.office_to_pdf(incoming.path, kind, path)
+    except office.ConversionFailed as exc:
+        path.unlink(missing_ok=True)
+        raise InvalidInput(
+            Code.DOCUMENT_CONVERSION_FAILED, f"{name} could not be converted to PDF: {exc}"
+        ) from exc
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
 
 
 async def _repaired(runtime: DocsRuntime, path: Path) -> tuple[Path, PdfInfo] | None:

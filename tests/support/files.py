@@ -161,6 +161,77 @@ def with_object_streams(data: bytes) -> bytes:
         return bytes(document.tobytes(garbage=1, use_objstms=1, compression_effort=0))
 
 
+# Rows of a small table in every Office file: Vietnamese names, numbers written the Vietnamese way.
+TABLE = [
+    ("Đơn vị", "Dự toán", "Thực hiện"),
+    ("Xã Tân Phú", "1.250", "98,5 %"),
+    ("Xã Đồng Tâm", "2.430", "102,1 %"),
+]
+
+
+def make_docx() -> bytes:
+    """A Word report: a heading, Vietnamese paragraphs and a table (python-docx)."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Báo cáo kết quả thực hiện nhiệm vụ năm 2026", level=1)
+    for paragraph in PARAGRAPHS:
+        document.add_paragraph(paragraph)
+    table = document.add_table(rows=0, cols=3)
+    for row in TABLE:
+        for cell, value in zip(table.add_row().cells, row, strict=True):
+            cell.text = value
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def make_xlsx(sheets: tuple[str, ...] = ("Thu ngân sách", "Chi ngân sách")) -> bytes:
+    """An Excel workbook of several sheets, each a table (openpyxl)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for index, title in enumerate(sheets):
+        sheet = workbook.active if index == 0 else workbook.create_sheet()
+        assert sheet is not None
+        sheet.title = title
+        sheet.append([f"Bảng {title}"])
+        for row in TABLE:
+            sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def make_pptx(slides: int = 3) -> bytes:
+    """A PowerPoint presentation of `slides` slides with Vietnamese titles and text (python-pptx)."""
+    import pptx
+
+    presentation = pptx.Presentation()
+    for number in range(1, slides + 1):
+        slide = presentation.slides.add_slide(presentation.slide_layouts[1])
+        slide.shapes.title.text = f"Tờ trình dự toán ngân sách — phần {number}"
+        slide.placeholders[1].text = PARAGRAPHS[(number - 1) % len(PARAGRAPHS)]
+    buffer = io.BytesIO()
+    presentation.save(buffer)
+    return buffer.getvalue()
+
+
+def broken_docx() -> bytes:
+    """A ZIP that says it is a Word document (content types, a word/ part) but holds no document."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types>not really</Types>")
+        archive.writestr("word/document.xml", b"\x00\x01 garbage \xff" * 50)
+    return buffer.getvalue()
+
+
+needs_libreoffice = pytest.mark.skipif(
+    shutil.which("soffice") is None,
+    reason="LibreOffice is not installed (Debian libreoffice-writer-nogui, -calc-nogui, -impress-nogui)",
+)
+
+
 def encrypted_pdf() -> bytes:
     """A PDF that needs a password to open."""
     document = pymupdf.open(stream=make_pdf(pages=1))
