@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import os
 import pwd
 import shutil
@@ -23,6 +24,11 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
+
+from meeting.docs.worker import LANDLOCK_ABI
+
+log = logging.getLogger("meeting.docs.office")
+_warned: list[bool] = []
 
 SANDBOX = Path(__file__).resolve().parent / "office_sandbox.py"
 # The file name extensions LibreOffice converts here, with the media type an original is sent as.
@@ -160,6 +166,12 @@ async def convert(
     found = soffice(program)
     if found is None:
         raise ConversionFailed("LibreOffice is not installed on the server")
+    if not LANDLOCK_ABI and os.geteuid() != 0 and not _warned:
+        _warned.append(True)
+        log.warning(
+            "this kernel has no Landlock and the server does not run as root: LibreOffice can read the "
+            "files of the server's account (see docs/security.md)"
+        )
     directory, document = await asyncio.to_thread(_prepare, source, kind)
     profile = (directory / "profile").as_uri()
     try:
