@@ -99,7 +99,9 @@ def office_kind(path: Path, file_name: str) -> str | None:
             with zipfile.ZipFile(path) as archive:
                 names = archive.namelist()
                 if "mimetype" in names:
-                    mimetype = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+                    # Read only its start: the archive is the uploader's, and a member may be a bomb.
+                    with archive.open("mimetype") as member:
+                        mimetype = member.read(100).decode("ascii", "replace").strip()
                     return _ODF_TYPES.get(mimetype)
                 if "[Content_Types].xml" in names:
                     for prefix, kind in _OOXML_PARTS.items():

@@ -177,9 +177,10 @@ def inspect_pdf(source: Descriptor, max_pages: int, max_page_points: float) -> P
             if index == 0:
                 _check_renders(page)
             pages.append((rect.width, rect.height, text))
+        signed = repaired and document.get_sigflags() > 0
     finally:
         mapped.close()
-    return PdfInfo(page_count=count, pages=pages, repaired=repaired)
+    return PdfInfo(page_count=count, pages=pages, repaired=repaired, signed=signed)
 
 
 def _check_renders(page: pymupdf.Page) -> None:

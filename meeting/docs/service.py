@@ -187,7 +187,9 @@ async def _prepare(runtime: DocsRuntime, upload: Upload) -> Prepared:
         if path != files[0].path:  # made here (from scans, by LibreOffice): nobody else removes it
             path.unlink(missing_ok=True)
         raise InvalidInput(Code.DOCUMENT_UNREADABLE, f"{first}: {exc}") from exc
-    if info.repaired:
+    # A signed file is served as received: a clean copy would break its signatures (MuPDF repairs it
+    # on every open instead).
+    if info.repaired and not info.signed:
         clean = await _repaired(runtime, path)
         if clean is not None:
             if original is None:

@@ -74,6 +74,29 @@ async def test_damaged_pdf_is_accepted_stored_clean_and_kept_as_received(
         assert not _repairs(stamped.content)
 
 
+def _with_signature_field() -> bytes:
+    with pymupdf.open(stream=make_pdf(pages=1)) as document:
+        field = pymupdf.Widget()
+        field.field_type = pymupdf.PDF_WIDGET_TYPE_SIGNATURE
+        field.field_name = "chu-toa"
+        field.rect = pymupdf.Rect(50, 700, 250, 760)
+        document[0].add_widget(field)
+        return bytes(document.tobytes())
+
+
+async def test_a_damaged_signed_pdf_is_served_as_received_so_its_signatures_hold(council: Council) -> None:
+    received = DAMAGE["trailing-garbage"](_with_signature_field())
+    assert _repairs(received)
+    response = await upload(council, [("Nghị quyết đã ký.pdf", received, "application/pdf")])
+    assert response.status_code == 201, response.text
+    version = response.json()["currentVersion"]
+    # Re-saving would invalidate every signature: the received bytes are the version's PDF.
+    assert version["sha256"] == hashlib.sha256(received).hexdigest()
+    assert version["originalName"] is None
+    image = await council.api.call("GET", f"{version['pagesUrl']}/1", "delegate1", params={"width": 200})
+    assert image.status_code == 200
+
+
 async def test_an_undamaged_pdf_is_its_own_original(council: Council) -> None:
     response = await upload(council, make_pdf(pages=1))
     assert response.json()["currentVersion"]["originalName"] is None

@@ -244,8 +244,17 @@ export function documentsTab({ meeting, body }) {
     clear(pages);
     if (!d) return;
     const v = d.currentVersion;
+    // A version made from another file (an Office file, a damaged PDF stored repaired) keeps that file
+    // for the chair and secretary, as it was received (the cookie authenticates the download).
+    const original = manage && v.originalName
+      ? h("p.doc-original.small", h("a", {
+          href: `/api/meetings/${meeting.id}/documents/${d.id}/download?original=true&version=${v.id}`,
+          download: v.originalName,
+        }, t("documents.original", { name: v.originalName })))
+      : null;
     pages.append(
       h("h3", d.title),
+      original,
       h("div.page-grid", Array.from({ length: v.pageCount }, (_, i) => h("figure.page-tile", h("img", { src: pageUrl(v, i + 1, 200), alt: t("viewer.page", { n: i + 1 }), loading: "lazy" }), h("figcaption", String(i + 1)))))
     );
   }
