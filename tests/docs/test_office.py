@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -196,3 +197,75 @@ print(" ".join(sorted(os.environ)))
     finally:
         shutil.rmtree(outside, ignore_errors=True)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+KINDS: list[tuple[str, bytes, str | None]] = [
+    ("a.docx", _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}), "docx"),
+    ("a.xlsx", _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<x/>"}), "xlsx"),
+    ("a.pptx", _zip({"[Content_Types].xml": b"<Types/>", "ppt/presentation.xml": b"<p/>"}), "pptx"),
+    # Named by what they hold, not by their extension.
+    ("renamed.pdf", _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}), "docx"),
+    ("a.odt", _zip({"mimetype": b"application/vnd.oasis.opendocument.text"}), "odt"),
+    ("a.ods", _zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet"}), "ods"),
+    ("a.odp", _zip({"mimetype": b"application/vnd.oasis.opendocument.presentation"}), "odp"),
+    ("a.odg", _zip({"mimetype": b"application/vnd.oasis.opendocument.graphics"}), None),
+    ("a.zip", _zip({"word/document.xml": b"<w/>"}), None),  # no content types: not Word's
+    ("a.doc", OLE, "doc"),
+    ("a.xls", OLE, "xls"),
+    ("a.PPT", OLE, "ppt"),
+    ("a.bin", OLE, "doc"),  # the legacy container without a telling name: Word's, the commonest
+    ("a.docx", b"PK\x03\x04 cut off", None),
+    ("a.txt", b"xin chao", None),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "kind"), KINDS)
+def test_office_formats_are_told_by_their_content(
+    tmp_path: Path, name: str, data: bytes, kind: str | None
+) -> None:
+    path = tmp_path / "upload"
+    path.write_bytes(data)
+    assert office.office_kind(path, name) == kind
+
+
+@pytest.fixture(scope="module")
+def converted_by_libreoffice(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The tests' Word file saved by LibreOffice itself as OpenDocument text and as legacy Word."""
+    directory = tmp_path_factory.mktemp("formats")
+    source = directory / "bao-cao.docx"
+    source.write_bytes(make_docx())
+    files = {}
+    for kind, filter_name in (("odt", "odt"), ("doc", "doc:MS Word 97")):
+        subprocess.run(
+            [
+                *("soffice", f"-env:UserInstallation={(directory / 'profile').as_uri()}", "--headless"),
+                *("--convert-to", filter_name, "--outdir", str(directory), str(source)),
+            ],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+        files[kind] = (directory / f"bao-cao.{kind}").read_bytes()
+    return files
+
+
+@needs_libreoffice
+@pytest.mark.parametrize("kind", ["odt", "doc"])
+async def test_opendocument_and_legacy_word_files_become_pdf_too(
+    council: Council, converted_by_libreoffice: dict[str, bytes], kind: str
+) -> None:
+    data = converted_by_libreoffice[kind]
+    response = await upload(council, [(f"Báo cáo.{kind}", data, office.MEDIA_TYPES[kind])])
+    assert response.status_code == 201, response.text
+    assert response.json()["currentVersion"]["originalName"] == f"Báo cáo.{kind}"
+    hits = await council.api.ok("GET", f"{council.url}/search", "delegate1", params={"q": "nhiem vu"})
+    assert [hit["documentId"] for hit in hits] == [response.json()["id"]]
