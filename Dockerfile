@@ -4,6 +4,13 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 MEETING_DATA_DIR=/data
 WORKDIR /app
 
+# LibreOffice (no GUI) converts Office uploads to PDF; Noto and DejaVu cover Vietnamese.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \
+        fonts-noto-core fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY pyproject.toml README.md ./
 COPY meeting ./meeting
 COPY web ./web

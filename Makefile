@@ -17,13 +17,22 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-# Debian packages the tests use, each as package:command-that-shows-it-is-there. `make test` installs the
-# missing ones when run as root; otherwise it prints the one apt-get line and those tests skip (fail in CI).
+# Debian packages the tests use, each as package:command-that-shows-it-is-there, or package:/a/file-it-installs
+# where no command tells (LibreOffice's writer, calc and impress share one `soffice`; fonts have none).
+# `make test` installs the missing ones when run as root; otherwise it prints the one apt-get line and
+# those tests skip (fail in CI).
 TEST_PACKAGES := chromium:chromium nodejs:node poppler-utils:pdftoppm docker-compose:docker-compose \
-	redis-server:redis-server postgresql:pg_ctlcluster softhsm2:softhsm2-util
+	redis-server:redis-server postgresql:pg_ctlcluster softhsm2:softhsm2-util \
+	libreoffice-writer-nogui:/usr/lib/libreoffice/program/libswlo.so \
+	libreoffice-calc-nogui:/usr/lib/libreoffice/program/libsclo.so \
+	libreoffice-impress-nogui:/usr/lib/libreoffice/program/libslideshowlo.so \
+	fonts-noto-core:/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf \
+	fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 define install_missing
-	@missing=""; for pair in $(1); do command -v "$${pair#*:}" >/dev/null 2>&1 || missing="$$missing $${pair%%:*}"; done; \
+	@missing=""; for pair in $(1); do what="$${pair#*:}"; \
+		case "$$what" in /*) [ -e "$$what" ] ;; *) command -v "$$what" >/dev/null 2>&1 ;; esac \
+		|| missing="$$missing $${pair%%:*}"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing Debian packages:$$missing"; \

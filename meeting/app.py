@@ -32,7 +32,7 @@ from meeting.db import (
     create_session_factory,
     provide_db_session,
 )
-from meeting.docs import DocsPlugin
+from meeting.docs import DocsPlugin, office
 from meeting.docs.controller import route_handlers as docs_routes
 from meeting.errors import EXCEPTION_HANDLERS, Code, DomainError, document_errors, error_body
 from meeting.mail import MailPlugin
@@ -65,6 +65,8 @@ class Health(Schema):
     status: str
     database: str
     broker: str
+    # "available" where LibreOffice converts Office uploads, "unavailable" where it is not installed.
+    office: str
 
 
 @get("/health", tags=["operations"])
@@ -79,7 +81,12 @@ async def health(state: State) -> Response[Health]:
     broker: Broker = state.broker
     broker_state = ("up" if await broker.healthy() else "down") if broker.redis is not None else "memory"
     ok = database == "up"
-    body = Health(status="ok" if ok else "degraded", database=database, broker=broker_state)
+    body = Health(
+        status="ok" if ok else "degraded",
+        database=database,
+        broker=broker_state,
+        office="available" if office.available(state.settings.office_program) else "unavailable",
+    )
     return Response(body, status_code=200 if ok else 503)
 
 

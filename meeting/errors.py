@@ -128,6 +128,8 @@ class Code(StrEnum):
     DOCUMENT_MIXED_FILES = "document.mixed_files"
     DOCUMENT_TOO_MANY_IMAGES = "document.too_many_images"
     DOCUMENT_UNREADABLE = "document.unreadable"
+    DOCUMENT_CONVERSION_FAILED = "document.conversion_failed"
+    DOCUMENT_OFFICE_UNAVAILABLE = "document.office_unavailable"
     DOCUMENT_TOO_LARGE = "document.too_large"
     DOCUMENT_NOT_MULTIPART = "document.not_multipart"
     DOCUMENT_MALFORMED_UPLOAD = "document.malformed_upload"

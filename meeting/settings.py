@@ -42,6 +42,12 @@ class Settings:
     worker_memory_bytes: int = 1024 * 1024 * 1024
     worker_timeout_seconds: float = 60.0
     page_image_format: str = "jpeg"
+    # Office files: the LibreOffice program (a name looked up on PATH, or a path), conversions at once,
+    # and each one's time and address-space limits.
+    office_program: str = "soffice"
+    office_conversions: int = 1
+    office_timeout_seconds: float = 120.0
+    office_memory_bytes: int = 2 * 1024 * 1024 * 1024
     # Digital signatures: a directory of PEM/DER root certificates signatures must chain to (e.g. the
     # Vietnamese public CAs'), and the PKCS#11 token holding server-side signing keys (module path,
     # token label, user PIN; keys and certificates on it are labelled with the signer's username).
@@ -113,6 +119,12 @@ class Settings:
                 environ.get("MEETING_WORKER_TIMEOUT_SECONDS", defaults.worker_timeout_seconds)
             ),
             page_image_format=environ.get("MEETING_PAGE_IMAGE_FORMAT", defaults.page_image_format),
+            office_program=environ.get("MEETING_OFFICE_PROGRAM", defaults.office_program),
+            office_conversions=int(environ.get("MEETING_OFFICE_CONVERSIONS", defaults.office_conversions)),
+            office_timeout_seconds=float(
+                environ.get("MEETING_OFFICE_TIMEOUT_SECONDS", defaults.office_timeout_seconds)
+            ),
+            office_memory_bytes=int(environ.get("MEETING_OFFICE_MEMORY_BYTES", defaults.office_memory_bytes)),
             trust_roots_dir=_path_or_none(environ.get("MEETING_TRUST_ROOTS")),
             pkcs11_module=_path_or_none(environ.get("MEETING_PKCS11_MODULE")),
             pkcs11_token=environ.get("MEETING_PKCS11_TOKEN") or None,

@@ -33,7 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 async def test_health_reports_database_and_broker(client: httpx.AsyncClient) -> None:
     response = await client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "up", "broker": "memory"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "up",
+        "broker": "memory",
+        "office": "available",
+    }
 
 
 async def test_health_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:

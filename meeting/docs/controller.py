@@ -249,7 +249,7 @@ class DocumentController(Controller):
         return File(
             path=result.path,
             filename=result.file_name,
-            media_type="application/pdf",
+            media_type=result.media_type,
             headers={
                 "Content-Disposition": content_disposition(result.file_name),
                 "Cache-Control": "no-store",

@@ -57,6 +57,11 @@ class DocumentVersion(Base):
     # Pages rendered at the default width by the background renderer (on-demand renders are not counted).
     rendered_pages: Mapped[int] = mapped_column(Integer, default=0)
     file_name: Mapped[str] = mapped_column(String(255))
+    # The file as received when it is not the PDF served (an Office file converted to PDF, a damaged PDF
+    # stored repaired): kept for the chair and secretary; None when the PDF is what was uploaded.
+    original_sha256: Mapped[str | None] = mapped_column(String(64))
+    original_name: Mapped[str | None] = mapped_column(String(255))
+    original_type: Mapped[str | None] = mapped_column(String(100))
     # The signature field this version was made by adding ("chu-toa"); None for an uploaded version.
     signature_field: Mapped[str | None] = mapped_column(String(40))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

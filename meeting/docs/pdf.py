@@ -15,12 +15,15 @@ import mmap
 import os
 import unicodedata
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pymupdf  # type: ignore[import-untyped]
 from PIL import Image
 
 from meeting.docs.worker import Descriptor, PdfInfo
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # MuPDF prints repairs and warnings to stderr; they are expected for hostile files.
 pymupdf.TOOLS.mupdf_display_errors(False)
@@ -119,8 +122,17 @@ def _save(document: pymupdf.Document, target: Descriptor, **options: Any) -> Non
     output.flush()
 
 
+# The first page is rasterised this wide at upload: a file whose first page cannot be shown is refused.
+FIRST_PAGE_CHECK_WIDTH = 100
+
+
 def inspect_pdf(source: Descriptor, max_pages: int, max_page_points: float) -> PdfInfo:
-    """Open an uploaded PDF, check it against the limits, and extract each page's size and text."""
+    """Open an uploaded PDF, check it against the limits, and extract each page's size and text.
+
+    A damaged file (a wrong or missing cross-reference table, a cut-off end, broken object streams)
+    is repaired by MuPDF as it opens, as every viewer does; it is accepted when it has pages and its
+    first page renders, and `repaired` tells the caller to store a clean copy (`repair_pdf`).
+    """
     if os.fstat(source.fd).st_size == 0:
         raise Refused("the file is empty")
     if b"%PDF-" not in os.pread(source.fd, 1024, 0):
@@ -133,19 +145,28 @@ def inspect_pdf(source: Descriptor, max_pages: int, max_page_points: float) -> P
     try:
         if document.needs_pass:
             raise Refused("the PDF is password-protected; upload it without a password")
-        # MuPDF silently rebuilds a broken cross-reference table (truncated or corrupt files): what it
-        # shows is then a guess, so such a file is refused rather than shown half right.
-        if document.is_repaired:
-            raise Refused("the PDF is damaged (truncated or corrupt cross-reference table); export it again")
+        repaired = bool(document.is_repaired)
         count = document.page_count
         if count == 0:
-            raise Refused("the PDF has no pages")
+            raise Refused(
+                "the PDF is damaged: no page could be recovered" if repaired else "the PDF has no pages"
+            )
         if count > max_pages:
             raise Refused(f"the PDF has {count} pages; at most {max_pages} are accepted")
         pages: list[tuple[float, float, str]] = []
         for index in range(count):
-            page = document.load_page(index)
-            rect = page.rect
+            try:
+                page = document.load_page(index)
+                rect = page.rect
+                text = unicodedata.normalize("NFC", page.get_text("text"))
+            except Exception as exc:
+                if index == 0:
+                    raise Refused("the PDF is damaged: its first page cannot be read") from exc
+                # A page lost in a damaged file: kept in its place (its image will say it cannot be
+                # shown) rather than refusing the pages that can.
+                width, height, _ = pages[-1]
+                pages.append((width, height, ""))
+                continue
             if max(rect.width, rect.height) > max_page_points:
                 raise Refused(
                     f"page {index + 1} is {rect.width:.0f} × {rect.height:.0f} pt; "
@@ -153,11 +174,32 @@ def inspect_pdf(source: Descriptor, max_pages: int, max_page_points: float) -> P
                 )
             if rect.width < 1 or rect.height < 1:
                 raise Refused(f"page {index + 1} has no area")
-            text = unicodedata.normalize("NFC", page.get_text("text"))
+            if index == 0:
+                _check_renders(page)
             pages.append((rect.width, rect.height, text))
+        signed = repaired and document.get_sigflags() > 0
     finally:
         mapped.close()
-    return PdfInfo(page_count=count, pages=pages)
+    return PdfInfo(page_count=count, pages=pages, repaired=repaired, signed=signed)
+
+
+def _check_renders(page: pymupdf.Page) -> None:
+    """Rasterise the page small: refuse a file whose first page cannot be shown at all."""
+    scale = FIRST_PAGE_CHECK_WIDTH / page.rect.width
+    try:
+        page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), colorspace=pymupdf.csGRAY, alpha=False)
+    except Exception as exc:
+        raise Refused("the PDF is damaged: its first page cannot be shown") from exc
+
+
+def repair_pdf(source: Descriptor, target: Descriptor) -> None:
+    """Write the PDF as MuPDF repaired it on opening, garbage-collected: later opens of the clean copy
+    need no repair, so renders are fast and every worker sees the same pages."""
+    mapped = _Mapped(source)
+    try:
+        _save(mapped.document, target, garbage=3, deflate=True)
+    finally:
+        mapped.close()
 
 
 def images_to_pdf(images: list[Descriptor], target: Descriptor) -> None:
@@ -230,6 +272,16 @@ def _fitting(font: pymupdf.Font, text: str, width: float, size: float) -> float:
     return size if length <= width else max(1.0, size * max(width, 1.0) / length)
 
 
+def _readable_pages(document: pymupdf.Document) -> Iterator[pymupdf.Page]:
+    """The pages that load: a page lost in a repaired file is left as it is, not a reason to fail."""
+    for index in range(document.page_count):
+        try:
+            page = document.load_page(index)
+        except Exception:
+            continue
+        yield page
+
+
 def drop_active_content(document: pymupdf.Document) -> None:
     """Take out what a served copy must not do when opened: run JavaScript (on open, in forms, in
     page or document actions), launch programs or open other files, carry embedded or attached files.
@@ -252,7 +304,7 @@ def drop_active_content(document: pymupdf.Document) -> None:
     catalog = document.pdf_catalog()
     for key in ("OpenAction", "AA"):
         document.xref_set_key(catalog, key, "null")
-    for page in document:
+    for page in _readable_pages(document):
         document.xref_set_key(page.xref, "AA", "null")
         for attachment in list(page.annots(types=[pymupdf.PDF_ANNOT_FILE_ATTACHMENT])):
             page.delete_annot(attachment)
@@ -271,9 +323,9 @@ def watermark(source: Descriptor, target: Descriptor, stamp: str, footer: str) -
         drop_active_content(document)
         # A resource name no page uses yet: insert_font would reuse an existing one (a subset "notos"
         # from our own generator, say), and the glyphs missing from it would print as blanks.
-        used = {info[4] for number in range(document.page_count) for info in document.get_page_fonts(number)}
+        used = {info[4] for page in _readable_pages(document) for info in page.get_fonts()}
         name = next(f"stamp{n}" for n in itertools.count() if f"stamp{n}" not in used)
-        for page in document:
+        for page in _readable_pages(document):
             # `page.rect` is the page as displayed (cropbox, then /Rotate); text is written in unrotated
             # page space, so every point is derotated and the text turned by the page's rotation.
             # (TextWriter mishandles /Rotate and cropbox offsets: it stamped sideways or off the page.)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select, update
 
+from meeting.docs import office
 from meeting.docs.models import Document, DocumentVersion
 from meeting.docs.schemas import DEFAULT_WIDTH, RENDER_WIDTHS, DocumentRenderProgress
 from meeting.docs.storage import BlobStore
@@ -60,6 +61,7 @@ class DocsRuntime:
         self._inflight: dict[Path, asyncio.Future[None]] = {}
         self._jobs: set[asyncio.Task[Any]] = set()
         self._queries: set[asyncio.Task[Any]] = set()
+        self._conversions = asyncio.Semaphore(max(1, settings.office_conversions))
 
     @property
     def image_format(self) -> str:
@@ -78,6 +80,27 @@ class DocsRuntime:
             "inspect_pdf", Source(path), self.settings.max_pages, self.settings.max_page_points
         )
         return info
+
+    async def repair_pdf(self, source: Path, out: Path) -> None:
+        """A clean, garbage-collected copy of a PDF that MuPDF repaired on opening."""
+        await self._run("repair_pdf", Source(source), Target(out))
+
+    async def office_to_pdf(self, source: Path, kind: str, out: Path) -> None:
+        """Convert an Office file (`kind` "docx" … "ppt") to PDF with LibreOffice, one conversion at a
+        time per `office_conversions`, each under the configured time and memory limits.
+
+        Raises:
+            ConversionFailed: LibreOffice is missing, failed, or ran out of time.
+        """
+        async with self._conversions:
+            await office.convert(
+                self.settings.office_program,
+                source,
+                kind,
+                out,
+                timeout=self.settings.office_timeout_seconds,
+                memory_bytes=self.settings.office_memory_bytes,
+            )
 
     async def images_to_pdf(self, images: list[Path], out: Path) -> None:
         """Lay out JPEG/PNG scans, one per page, into a new PDF."""

@@ -26,6 +26,9 @@ class VersionRead(Schema):
     size_bytes: int
     sha256: str
     file_name: str
+    # The file as received when it is not this PDF (an Office file; a damaged PDF, stored repaired):
+    # the chair and secretary download it with ?original=true. None: the PDF is what was uploaded.
+    original_name: str | None
     created_at: dt.datetime
     created_by_id: int | None
     # Pages without a text layer (scans): not searchable until OCR exists.

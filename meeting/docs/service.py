@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import unicodedata
 import zoneinfo
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from meeting import audit
 from meeting.agenda.models import AgendaItem
 from meeting.db import get_in_meeting, utcnow
+from meeting.docs import office
 from meeting.docs import text as textrules
 from meeting.docs.models import (
     Document,
@@ -35,7 +37,7 @@ from meeting.docs.schemas import (
     VersionRead,
 )
 from meeting.docs.storage import sha256_of
-from meeting.docs.worker import MAX_TASK_FILES, WorkerFailed
+from meeting.docs.worker import MAX_TASK_FILES, PdfInfo, WorkerFailed
 from meeting.errors import Code, Conflict, InvalidInput, NotFound, UnsupportedMedia
 
 if TYPE_CHECKING:
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
     from meeting.docs.render import DocsRuntime
     from meeting.docs.schemas import DocumentUpdate
     from meeting.docs.upload import Incoming, Upload
+
+log = logging.getLogger("meeting.docs")
 
 ACCEPTED = "PDF, JPEG, PNG"
 # Scanned images of one upload: the worker gets them and the PDF they become in one task.
@@ -61,6 +65,8 @@ _CLAIMS = {
     ".jpg": "jpeg",
     ".jpeg": "jpeg",
     ".png": "png",
+    **{f".{kind}": kind for kind in office.MEDIA_TYPES},
+    **{media_type: kind for kind, media_type in office.MEDIA_TYPES.items()},
 }
 SEARCH_ROWS = 2000
 SEARCH_HITS = 50
@@ -82,6 +88,13 @@ def sniff(path: Path) -> str | None:
     return None
 
 
+def accepted(runtime: DocsRuntime) -> str:
+    """The file types uploads may have on this server (Office ones where LibreOffice is installed)."""
+    if office.available(runtime.settings.office_program):
+        return f"{ACCEPTED}, {office.ACCEPTED}"
+    return f"{ACCEPTED} (Office files need LibreOffice on the server)"
+
+
 def _claimed(incoming: Incoming) -> str | None:
     suffix = PurePosixPath(incoming.file_name.lower()).suffix
     return _CLAIMS.get(incoming.content_type) or _CLAIMS.get(suffix)
@@ -100,6 +113,16 @@ def _pdf_name(name: str) -> str:
 
 
 @dataclass
+class Original:
+    """The file as received, kept beside the PDF made from it (an Office file, a repaired PDF)."""
+
+    path: Path
+    sha256: str
+    file_name: str
+    media_type: str
+
+
+@dataclass
 class Prepared:
     """A verified PDF waiting in the temporary folder, with what the worker read from it."""
 
@@ -108,6 +131,7 @@ class Prepared:
     size: int
     file_name: str
     pages: list[tuple[float, float, str]]
+    original: Original | None = None
 
 
 async def _prepare(runtime: DocsRuntime, upload: Upload) -> Prepared:
@@ -117,7 +141,7 @@ async def _prepare(runtime: DocsRuntime, upload: Upload) -> Prepared:
         raise InvalidInput(Code.DOCUMENT_NO_FILE, "attach a file in the form field 'file'")
     kinds: list[str] = []
     for incoming in files:
-        kind = sniff(incoming.path)
+        kind = sniff(incoming.path) or office.office_kind(incoming.path, incoming.file_name)
         if kind is None:
             claimed = _claimed(incoming)
             name = clean_file_name(incoming.file_name)
@@ -126,15 +150,23 @@ async def _prepare(runtime: DocsRuntime, upload: Upload) -> Prepared:
             if claimed is None:
                 raise UnsupportedMedia(
                     Code.DOCUMENT_UNSUPPORTED_TYPE,
-                    f"{name} is not an accepted file type; accepted: {ACCEPTED}",
+                    f"{name} is not an accepted file type; accepted: {accepted(runtime)}",
                 )
             raise InvalidInput(Code.DOCUMENT_UNREADABLE, f"{name} is not a valid {claimed.upper()} file")
         kinds.append(kind)
     first = clean_file_name(files[0].file_name)
+    original: Original | None = None
     if len(files) == 1 and kinds[0] == "pdf":
         path, sha256, size = files[0].path, files[0].sha256, files[0].size
-    elif "pdf" in kinds:
-        raise InvalidInput(Code.DOCUMENT_MIXED_FILES, "upload one PDF, or one or more JPEG/PNG images")
+    elif len(files) == 1 and kinds[0] in office.MEDIA_TYPES:
+        path = await _converted(runtime, files[0], kinds[0], first)
+        original = Original(files[0].path, files[0].sha256, first, office.MEDIA_TYPES[kinds[0]])
+        sha256 = await asyncio.to_thread(sha256_of, path)
+        size = path.stat().st_size
+    elif any(kind not in ("jpeg", "png") for kind in kinds):
+        raise InvalidInput(
+            Code.DOCUMENT_MIXED_FILES, "upload one PDF or Office file, or one or more JPEG/PNG images"
+        )
     elif len(files) > MAX_IMAGES:
         raise InvalidInput(
             Code.DOCUMENT_TOO_MANY_IMAGES,
@@ -152,8 +184,64 @@ async def _prepare(runtime: DocsRuntime, upload: Upload) -> Prepared:
     try:
         info = await runtime.inspect_pdf(path)
     except WorkerFailed as exc:
+        if path != files[0].path:  # made here (from scans, by LibreOffice): nobody else removes it
+            path.unlink(missing_ok=True)
         raise InvalidInput(Code.DOCUMENT_UNREADABLE, f"{first}: {exc}") from exc
-    return Prepared(path=path, sha256=sha256, size=size, file_name=_pdf_name(first), pages=info.pages)
+    # A signed file is served as received: a clean copy would break its signatures (MuPDF repairs it
+    # on every open instead).
+    if info.repaired and not info.signed:
+        clean = await _repaired(runtime, path)
+        if clean is not None:
+            if original is None:
+                original = Original(path=path, sha256=sha256, file_name=first, media_type="application/pdf")
+            else:  # LibreOffice's own PDF needed a repair: the Office file stays the original
+                path.unlink(missing_ok=True)
+            path, info = clean
+            sha256 = await asyncio.to_thread(sha256_of, path)
+            size = path.stat().st_size
+    return Prepared(
+        path=path, sha256=sha256, size=size, file_name=_pdf_name(first), pages=info.pages, original=original
+    )
+
+
+async def _converted(runtime: DocsRuntime, incoming: Incoming, kind: str, name: str) -> Path:
+    """The PDF LibreOffice makes of an Office file, in the temporary folder.
+
+    Raises:
+        UnsupportedMedia: LibreOffice is not installed here.
+        InvalidInput: the conversion failed or ran out of time (nothing is kept).
+    """
+    if not office.available(runtime.settings.office_program):
+        raise UnsupportedMedia(
+            Code.DOCUMENT_OFFICE_UNAVAILABLE,
+            f"{name}: Office files cannot be converted on this server (LibreOffice is not installed); "
+            "upload it as PDF",
+        )
+    path = runtime.store.temporary(".pdf")
+    try:
+        await runtime.office_to_pdf(incoming.path, kind, path)
+    except office.ConversionFailed as exc:
+        path.unlink(missing_ok=True)
+        raise InvalidInput(
+            Code.DOCUMENT_CONVERSION_FAILED, f"{name} could not be converted to PDF: {exc}"
+        ) from exc
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+async def _repaired(runtime: DocsRuntime, path: Path) -> tuple[Path, PdfInfo] | None:
+    """A clean copy of a PDF that MuPDF had to repair on opening, and what it holds; None when the copy
+    cannot be written or read (the received file is then served as it is: MuPDF repairs it each time)."""
+    clean = runtime.store.temporary(".pdf")
+    try:
+        await runtime.repair_pdf(path, clean)
+        return clean, await runtime.inspect_pdf(clean)
+    except WorkerFailed as exc:
+        log.info("a repaired PDF could not be stored clean, keeping it as received: %s", exc)
+        clean.unlink(missing_ok=True)
+        return None
 
 
 async def _store_version(
@@ -171,13 +259,16 @@ async def _store_version(
 
     `signature_field` names the signature a signed version was made by adding (None for uploads).
     """
-    created = False
+    created = kept = False
     prepared: Prepared | None = None
     try:
         prepared = await _prepare(runtime, upload)
         if not document.title:
             document.title = PurePosixPath(prepared.file_name).stem[:200] or prepared.file_name[:200]
         created = runtime.store.put(prepared.path, prepared.sha256)
+        original = prepared.original
+        if original is not None:
+            kept = runtime.store.put(original.path, original.sha256, original=True)
         if document.id is None:
             session.add(document)
             await session.flush()
@@ -189,6 +280,9 @@ async def _store_version(
             page_count=len(prepared.pages),
             rendered_pages=0,
             file_name=prepared.file_name,
+            original_sha256=original.sha256 if original else None,
+            original_name=original.file_name if original else None,
+            original_type=original.media_type if original else None,
             signature_field=signature_field,
             created_by_id=user_id,
             created_at=utcnow(),
@@ -230,11 +324,15 @@ async def _store_version(
         await session.rollback()
         if created and prepared is not None:
             runtime.store.remove(prepared.sha256)
+        if kept and prepared is not None and prepared.original is not None:
+            runtime.store.remove_original(prepared.original.sha256)
         raise
     finally:
         upload.discard()
         if prepared is not None:
             prepared.path.unlink(missing_ok=True)
+            if prepared.original is not None:
+                prepared.original.path.unlink(missing_ok=True)
     if runtime.session_factory is not None:
         runtime.schedule(document.meeting_id, document.id, version.id, version.sha256, version.page_count)
     return read
@@ -672,6 +770,7 @@ class Download:
     path: Path
     file_name: str
     temporary: bool
+    media_type: str = "application/pdf"
 
 
 async def download(
@@ -691,7 +790,16 @@ async def download(
     blob = runtime.store.blob_path(version.sha256)
     if original:
         access.require_manager()
-        result = Download(path=blob, file_name=version.file_name, temporary=False)
+        if version.original_sha256 is not None:
+            # The file as received (an Office file, a PDF before its repair), as managers keep it.
+            result = Download(
+                path=runtime.store.original_path(version.original_sha256),
+                file_name=version.original_name or version.file_name,
+                temporary=False,
+                media_type=version.original_type or "application/octet-stream",
+            )
+        else:
+            result = Download(path=blob, file_name=version.file_name, temporary=False)
     else:
         meeting = access.meeting
         try:

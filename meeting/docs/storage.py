@@ -1,4 +1,5 @@
-"""Content-addressed storage: PDFs named by their sha256, rendered pages cached beside them."""
+"""Content-addressed storage: PDFs named by their sha256, the files they were made from (an Office file,
+a damaged PDF as received) beside them, rendered pages cached apart."""
 
 from __future__ import annotations
 
@@ -31,13 +32,19 @@ class BlobStore:
         """Where the PDF with this hash lives."""
         return self.root / "blobs" / sha256[:2] / f"{sha256}.pdf"
 
+    def original_path(self, sha256: str) -> Path:
+        """Where a received file that is not itself the served PDF lives (kept for managers, backed up
+        with the blobs)."""
+        return self.root / "blobs" / sha256[:2] / f"{sha256}.original"
+
     def has(self, sha256: str) -> bool:
         """Whether this content is already stored."""
         return self.blob_path(sha256).exists()
 
-    def put(self, source: Path, sha256: str) -> bool:
-        """Move a verified temporary file into place atomically; False if the content was already there."""
-        target = self.blob_path(sha256)
+    def put(self, source: Path, sha256: str, *, original: bool = False) -> bool:
+        """Move a verified temporary file into place atomically (as a PDF blob, or as an original);
+        False if the content was already there."""
+        target = self.original_path(sha256) if original else self.blob_path(sha256)
         if target.exists():
             source.unlink(missing_ok=True)
             return False
@@ -56,6 +63,10 @@ class BlobStore:
                 path.unlink(missing_ok=True)
             with contextlib.suppress(OSError):
                 pages.rmdir()
+
+    def remove_original(self, sha256: str) -> None:
+        """Delete a stored original (used to undo a store whose database write failed)."""
+        self.original_path(sha256).unlink(missing_ok=True)
 
     def pages_dir(self, sha256: str) -> Path:
         """The cache folder of one blob's rendered pages."""

@@ -69,10 +69,14 @@ def _start_forkserver() -> None:
 
 
 class PdfInfo(NamedTuple):
-    """What `inspect_pdf` found: the page count and each page's width, height (points) and text."""
+    """What `inspect_pdf` found: the page count, each page's width, height (points) and text, whether
+    MuPDF had to repair the file to open it, and whether it is signed."""
 
     page_count: int
     pages: list[tuple[float, float, str]]
+    repaired: bool = False
+    # Whether it has signature fields: re-saving it would break their signatures.
+    signed: bool = False
 
 
 class WorkerFailed(Exception):

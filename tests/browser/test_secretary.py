@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import expect
 
+from meeting.docs import office
 from tests.browser.conftest import Api, login, needs_chromium, screenshot
-from tests.support.files import numbered_pdf
+from tests.support.files import make_docx, numbered_pdf
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -140,7 +142,7 @@ def test_secretary_creates_meeting_adds_three_items_and_reorders_them_by_drag(
         {"name": "ghi chú.txt", "mimeType": "text/plain", "buffer": b"not a PDF"}
     )
     expect(page.locator(".upload-progress.failed .upload-status")).to_have_text(
-        "Loại tệp không được hỗ trợ (chỉ nhận PDF, JPEG, PNG)."
+        "Loại tệp không được hỗ trợ (nhận PDF, JPEG, PNG, Word, Excel, PowerPoint, OpenDocument)."
     )
     expect(page.locator(".doc-list li")).to_contain_text("2 trang")
 
@@ -150,6 +152,26 @@ def test_secretary_creates_meeting_adds_three_items_and_reorders_them_by_drag(
     expect(page.locator(".doc-list .badge.confidential")).to_have_text("Mật")
     expect(page.get_by_role("button", name="Bỏ đánh dấu mật")).to_be_visible()
     screenshot(page, "06b-documents-confidential")
+
+    # A Word file is offered by the picker and becomes a document of PDF pages (LibreOffice).
+    if shutil.which("soffice") is None:  # (tests/docs/test_office.py skips, or fails in CI, for it)
+        return
+    assert ".docx" in (page.locator("input[name=file]").get_attribute("accept") or "")
+    word = make_docx()
+    page.locator("input[name=file]").set_input_files(
+        {"name": "Báo cáo năm 2026.docx", "mimeType": office.MEDIA_TYPES["docx"], "buffer": word}
+    )
+    page.get_by_role("button", name="Tải lên").click()
+    expect(page.locator(".upload-status")).to_have_text("Sẵn sàng: 1 trang", timeout=60_000)
+    expect(page.locator(".doc-list li")).to_have_count(2)
+    expect(page.locator(".doc-list li").nth(1)).to_contain_text("Báo cáo năm 2026")
+    # The secretary keeps the Word file itself: a link under the pages downloads it as it was sent.
+    link = page.locator(".doc-original a")
+    expect(link).to_have_text("Tải tệp gốc: Báo cáo năm 2026.docx")
+    kept = page.request.get(link.get_attribute("href") or "")
+    assert kept.status == 200
+    assert kept.body() == word
+    screenshot(page, "06c-documents-word")
 
 
 def test_secretary_takes_roll_call_and_sees_quorum(new_context: Callable[[], BrowserContext]) -> None:

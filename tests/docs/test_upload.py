@@ -104,7 +104,7 @@ async def test_a_scan_of_the_most_images_becomes_a_document_and_one_more_is_refu
 
 
 async def test_other_file_types_get_415_naming_the_accepted_ones(council: Council) -> None:
-    files = [("bien-ban.docx", b"PK\x03\x04 not a pdf", "application/vnd.openxmlformats")]
+    files = [("bien-ban.txt", b"PK\x03\x04 not a pdf", "text/plain")]
     response = await upload(council, files)
     assert response.status_code == 415
     assert "PDF, JPEG, PNG" in response.json()["detail"]

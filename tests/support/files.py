@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import zipfile
@@ -15,6 +16,7 @@ from PIL import Image
 from meeting.docs.pdf import make_demo_pdf
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 PARAGRAPHS = [
@@ -99,6 +101,135 @@ def corrupt_xref(data: bytes) -> bytes:
     head, _, tail = data.rpartition(b"startxref")
     offset = tail.split()[0]
     return head + b"startxref" + tail.replace(offset, str(len(head) // 3).encode(), 1)
+
+
+def _shift_xref_offsets(data: bytes) -> bytes:
+    # Every in-use entry of the classic table points 7 bytes off (an editor that re-encoded the header).
+    return re.sub(rb"(\d{10}) (\d{5}) n", lambda m: b"%010d %s n" % (int(m[1]) + 7, m[2]), data)
+
+
+def _without_xref(data: bytes) -> bytes:
+    # The table itself gone (cut by a tool that rewrote the end), the trailer and startxref kept.
+    start = data.rfind(b"\nxref")
+    end = data.find(b"trailer", start)
+    if start < 0 or end < 0:  # a cross-reference stream instead: drop the stream object's keyword
+        return data.replace(b"/Type/XRef", b"/Type/Gone").replace(b"/Type /XRef", b"/Type /Gone")
+    return data[: start + 1] + data[end:]
+
+
+def _truncated_trailer(data: bytes) -> bytes:
+    # A download cut off inside the trailer: no startxref, no %%EOF.
+    at = data.rfind(b"trailer")
+    if at < 0:
+        at = data.rfind(b"startxref")
+    return data[: at + 20]
+
+
+def _broken_object_stream(data: bytes) -> bytes:
+    # Bytes overwritten in the middle of each compressed object stream (a bad sector, a bad copy).
+    out = bytearray(data)
+    for match in re.finditer(rb"/Type\s*/ObjStm", data):
+        start = data.find(b"stream", match.end())
+        end = data.find(b"endstream", start)
+        if start < 0 or end < 0:
+            continue
+        middle = (start + 8 + end) // 2
+        out[middle : middle + 16] = b"\x00\xff" * 8
+    return bytes(out)
+
+
+def _trailing_garbage(data: bytes) -> bytes:
+    # What a mail gateway or a web form appends after %%EOF.
+    return data + b"\r\n--boundary--\r\n" + bytes(range(256)) * 8
+
+
+# The ways a PDF arrives damaged (bench/pdf_corpus.py applies each to files of several producers).
+DAMAGE: dict[str, Callable[[bytes], bytes]] = {
+    "xref-offsets-wrong": _shift_xref_offsets,
+    "startxref-wrong": lambda data: corrupt_xref(data),
+    "xref-missing": _without_xref,
+    "trailer-truncated": _truncated_trailer,
+    "object-streams-broken": _broken_object_stream,
+    "trailing-garbage": _trailing_garbage,
+}
+
+
+def with_object_streams(data: bytes) -> bytes:
+    """The same PDF saved with its objects in compressed object streams and an xref stream (as recent
+    Acrobat, Word and qpdf write them): what `object-streams-broken` damages."""
+    with pymupdf.open(stream=data, filetype="pdf") as document:
+        return bytes(document.tobytes(garbage=1, use_objstms=1, compression_effort=0))
+
+
+# Rows of a small table in every Office file: Vietnamese names, numbers written the Vietnamese way.
+TABLE = [
+    ("Đơn vị", "Dự toán", "Thực hiện"),
+    ("Xã Tân Phú", "1.250", "98,5 %"),
+    ("Xã Đồng Tâm", "2.430", "102,1 %"),
+]
+
+
+def make_docx() -> bytes:
+    """A Word report: a heading, Vietnamese paragraphs and a table (python-docx)."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Báo cáo kết quả thực hiện nhiệm vụ năm 2026", level=1)
+    for paragraph in PARAGRAPHS:
+        document.add_paragraph(paragraph)
+    table = document.add_table(rows=0, cols=3)
+    for row in TABLE:
+        for cell, value in zip(table.add_row().cells, row, strict=True):
+            cell.text = value
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def make_xlsx(sheets: tuple[str, ...] = ("Thu ngân sách", "Chi ngân sách")) -> bytes:
+    """An Excel workbook of several sheets, each a table (openpyxl)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for index, title in enumerate(sheets):
+        sheet = workbook.active if index == 0 else workbook.create_sheet()
+        assert sheet is not None
+        sheet.title = title
+        sheet.append([f"Bảng {title}"])
+        for row in TABLE:
+            sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def make_pptx(slides: int = 3) -> bytes:
+    """A PowerPoint presentation of `slides` slides with Vietnamese titles and text (python-pptx)."""
+    import pptx
+
+    presentation = pptx.Presentation()
+    for number in range(1, slides + 1):
+        slide = presentation.slides.add_slide(presentation.slide_layouts[1])
+        slide.shapes.title.text = f"Tờ trình dự toán ngân sách — phần {number}"
+        slide.placeholders[1].text = PARAGRAPHS[(number - 1) % len(PARAGRAPHS)]
+    buffer = io.BytesIO()
+    presentation.save(buffer)
+    return buffer.getvalue()
+
+
+def broken_docx() -> bytes:
+    """A ZIP that says it is a Word document (content types, a word/ part) but holds no document."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types>not really</Types>")
+        archive.writestr("word/document.xml", b"\x00\x01 garbage \xff" * 50)
+    return buffer.getvalue()
+
+
+needs_libreoffice = pytest.mark.skipif(
+    shutil.which("soffice") is None,
+    reason="LibreOffice is not installed (Debian libreoffice-writer-nogui, -calc-nogui, -impress-nogui)",
+)
 
 
 def encrypted_pdf() -> bytes:

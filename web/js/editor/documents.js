@@ -6,6 +6,13 @@ import { showError, busy, confirmAction, toast } from "../ui.js";
 import { pageUrl } from "../viewer.js";
 import { signDialog, signingSources } from "./signing.js";
 
+// What the file picker offers: PDF, scans, and the Office files the server converts with LibreOffice
+// (a server without it answers 415 document.office_unavailable, which the error text explains).
+const DOCUMENT_TYPES = [
+  "application/pdf", "image/jpeg", "image/png",
+  ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp", ".doc", ".xls", ".ppt",
+].join(",");
+
 export function documentsTab({ meeting, body }) {
   const manage = ["chair", "secretary"].includes(meeting.myRole) || meeting.myRole == null;
   // A signature is personal: only the meeting's chair signs resolutions, not an administrator for them.
@@ -17,7 +24,7 @@ export function documentsTab({ meeting, body }) {
   let polling = null;
   let selected = null;
 
-  const file = h("input.visually-hidden", { type: "file", name: "file", id: "doc-file", accept: "application/pdf,image/jpeg,image/png", multiple: true });
+  const file = h("input.visually-hidden", { type: "file", name: "file", id: "doc-file", accept: DOCUMENT_TYPES, multiple: true });
   // The browser's own file button speaks the browser's language; this one speaks the user's.
   const chosen = h("span.file-chosen.muted", { i18n: "documents.noFile" });
   const picker = h("div.file-picker", h("label.button.secondary", { for: "doc-file", i18n: "documents.choose" }), chosen, file);
@@ -215,7 +222,7 @@ export function documentsTab({ meeting, body }) {
 
   // A new version keeps the old one readable (with its annotations); the room is told.
   function replaceButton(d) {
-    const input = h("input.visually-hidden", { type: "file", accept: "application/pdf,image/jpeg,image/png", multiple: true });
+    const input = h("input.visually-hidden", { type: "file", accept: DOCUMENT_TYPES, multiple: true });
     const button = h("button.ghost", { type: "button", i18n: "documents.replace", onclick: () => input.click() });
     input.addEventListener("change", () => {
       if (!input.files.length) return;
@@ -237,8 +244,17 @@ export function documentsTab({ meeting, body }) {
     clear(pages);
     if (!d) return;
     const v = d.currentVersion;
+    // A version made from another file (an Office file, a damaged PDF stored repaired) keeps that file
+    // for the chair and secretary, as it was received (the cookie authenticates the download).
+    const original = manage && v.originalName
+      ? h("p.doc-original.small", h("a", {
+          href: `/api/meetings/${meeting.id}/documents/${d.id}/download?original=true&version=${v.id}`,
+          download: v.originalName,
+        }, t("documents.original", { name: v.originalName })))
+      : null;
     pages.append(
       h("h3", d.title),
+      original,
       h("div.page-grid", Array.from({ length: v.pageCount }, (_, i) => h("figure.page-tile", h("img", { src: pageUrl(v, i + 1, 200), alt: t("viewer.page", { n: i + 1 }), loading: "lazy" }), h("figcaption", String(i + 1)))))
     );
   }
