@@ -20,7 +20,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 # Debian packages the tests use, each as package:command-that-shows-it-is-there. `make test` installs the
 # missing ones when run as root; otherwise it prints the one apt-get line and those tests skip (fail in CI).
 TEST_PACKAGES := chromium:chromium nodejs:node poppler-utils:pdftoppm docker-compose:docker-compose \
-	redis-server:redis-server postgresql:pg_ctlcluster softhsm2:softhsm2-util
+	redis-server:redis-server postgresql:pg_ctlcluster softhsm2:softhsm2-util \
+	libnss3-tools:certutil
 
 define install_missing
 	@missing=""; for pair in $(1); do command -v "$${pair#*:}" >/dev/null 2>&1 || missing="$$missing $${pair%%:*}"; done; \

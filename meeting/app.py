@@ -42,7 +42,7 @@ from meeting.users import LoginLimiter, provide_auth, provide_current_user
 from meeting.users.controller import route_handlers as users_routes
 from meeting.voting.controller import route_handlers as voting_routes
 from meeting.voting.sealing import Sealer
-from meeting.web import web_routes
+from meeting.web import ca_certificate, web_routes
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -127,6 +127,9 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 ]
+# Over HTTPS only (browsers ignore it over HTTP): half a year, this host only. A box that goes back to
+# plain HTTP stays unreachable from tablets that saw this until it expires (docs/operations.md, "TLS").
+HSTS = (b"strict-transport-security", b"max-age=15552000")
 
 
 def security_headers_middleware(app: ASGIApp) -> ASGIApp:
@@ -137,9 +140,11 @@ def security_headers_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
 
+        headers = [*SECURITY_HEADERS, HSTS] if scope.get("scheme") == "https" else SECURITY_HEADERS
+
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS]
+                message["headers"] = [*message.get("headers", ()), *headers]
             await send(message)
 
         await app(scope, receive, send_wrapper)
@@ -234,6 +239,7 @@ def create_app(settings: Settings) -> Litestar:
 
     route_handlers: list[Any] = [
         health,
+        ca_certificate,
         *users_routes,
         *agenda_routes,
         *rooms_routes,

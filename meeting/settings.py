@@ -56,6 +56,18 @@ class Settings:
     backup_dir: Path | None = None
     backup_interval_hours: float = 24.0
     backup_keep: int = 7
+    # HTTPS (docs/operations.md, "TLS"): a certificate chain and its key, PEM. Unset, `meeting serve --tls`
+    # uses the ones `meeting tls init` wrote under data_dir/tls. tls_ca is the certificate tablets download
+    # at /tls/ca.crt (default: the local CA of `meeting tls init`).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_ca: Path | None = None
+    # /metrics answers loopback callers, and others that send this bearer token (None: loopback only).
+    metrics_token: str | None = dataclasses.field(default=None, repr=False)
+    # Logs: JSON lines on stderr, or in this file, rotated at log_max_bytes keeping log_backups old files.
+    log_file: Path | None = None
+    log_max_bytes: int = 50 * 1024 * 1024
+    log_backups: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -103,6 +115,13 @@ class Settings:
                 environ.get("MEETING_BACKUP_INTERVAL_HOURS", defaults.backup_interval_hours)
             ),
             backup_keep=int(environ.get("MEETING_BACKUP_KEEP", defaults.backup_keep)),
+            tls_cert=_path_or_none(environ.get("MEETING_TLS_CERT")),
+            tls_key=_path_or_none(environ.get("MEETING_TLS_KEY")),
+            tls_ca=_path_or_none(environ.get("MEETING_TLS_CA")),
+            metrics_token=environ.get("MEETING_METRICS_TOKEN") or None,
+            log_file=_path_or_none(environ.get("MEETING_LOG_FILE")),
+            log_max_bytes=int(environ.get("MEETING_LOG_MAX_BYTES", defaults.log_max_bytes)),
+            log_backups=int(environ.get("MEETING_LOG_BACKUPS", defaults.log_backups)),
         )
 
     @property
