@@ -248,6 +248,20 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_copy(settings: Settings, args: argparse.Namespace) -> int:
+    """`meeting db copy FROM_URL TO_URL`; the documents stay where they are, in the data directory."""
+    from meeting.dbcopy import CopyError, copy, shown
+
+    try:
+        copied = copy(args.from_url, args.to_url, settings.data_dir)
+    except CopyError as exc:
+        print(f"copy REFUSED: {exc}", file=sys.stderr)
+        return 1
+    print(f"copied {copied.summary()} into {shown(args.to_url)}")
+    print(f"next: set DATABASE_URL={shown(args.to_url)} (with its password), then `meeting audit verify`")
+    return 0
+
+
 def _tls_init(settings: Settings, args: argparse.Namespace) -> int:
     """`meeting tls init`: the local CA and the server certificate, printed with what tablets must do."""
     from meeting.tls import TlsError, init
@@ -325,6 +339,11 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply all migrations")
+    db_copy = db_commands.add_parser(
+        "copy", help="copy every row into a new, empty database (e.g. SQLite to PostgreSQL); stop the server"
+    )
+    db_copy.add_argument("from_url", metavar="FROM_URL", help="e.g. sqlite:///var/meeting.sqlite3")
+    db_copy.add_argument("to_url", metavar="TO_URL", help="e.g. postgresql://meeting@127.0.0.1/meeting")
     revision = db_commands.add_parser("revision", help="autogenerate a migration (developers)")
     revision.add_argument("-m", "--message", required=True)
 
@@ -437,6 +456,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.db_command == "upgrade":
             upgrade(settings)
             print("database is up to date")
+        elif args.db_command == "copy":
+            return _db_copy(settings, args)
         else:
             make_revision(settings, args.message)
     elif args.command == "audit":
