@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
-import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +14,6 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.enums import ScopeType
-from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.response.base import ASGIResponse
@@ -35,6 +32,7 @@ from meeting.db import (
 from meeting.docs import DocsPlugin
 from meeting.docs.controller import route_handlers as docs_routes
 from meeting.errors import EXCEPTION_HANDLERS, Code, DomainError, document_errors, error_body
+from meeting.observability import ObservabilityPlugin, logging_config, observe
 from meeting.rooms import RoomsPlugin
 from meeting.rooms.controller import route_handlers as rooms_routes
 from meeting.schemas import Schema
@@ -53,8 +51,6 @@ if TYPE_CHECKING:
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 JSON_BODY_LIMIT = 1024 * 1024
-
-access_log = logging.getLogger("meeting.access")
 
 
 class Health(Schema):
@@ -152,41 +148,6 @@ def security_headers_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def access_log_middleware(app: ASGIApp) -> ASGIApp:
-    """One JSON line per HTTP request: method, path (no query: it may hold signed URLs), status, time."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await app(scope, receive, send_wrapper)
-        finally:
-            client = scope.get("client")
-            access_log.info(
-                json.dumps(
-                    {
-                        "method": scope.get("method"),
-                        "path": scope.get("path"),
-                        "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 1),
-                        "client": client[0] if client else None,
-                    }
-                )
-            )
-
-    return middleware
-
-
 class DocumentedErrorsJson(JsonRenderPlugin):
     """/schema/openapi.json with the real error bodies on every operation (`document_errors`).
 
@@ -253,7 +214,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=route_handlers,
         state=state,
         lifespan=[lifespan],
-        plugins=[broker.channels, DocsPlugin(), RoomsPlugin()],
+        plugins=[broker.channels, DocsPlugin(), RoomsPlugin(), ObservabilityPlugin()],
         dependencies={
             "db_session": Provide(provide_db_session),
             "auth": Provide(provide_auth),
@@ -262,7 +223,6 @@ def create_app(settings: Settings) -> Litestar:
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
-            access_log_middleware,
             security_headers_middleware,
             oversized_id_middleware,
             close_sessions_middleware,
@@ -280,11 +240,7 @@ def create_app(settings: Settings) -> Litestar:
             # LAN cannot reach and which must not run next to the session cookie.
             render_plugins=[DocumentedErrorsJson()],
         ),
-        logging_config=LoggingConfig(
-            root={"level": "INFO", "handlers": ["queue_listener"]},
-            loggers={"meeting": {"level": "INFO", "propagate": True}},
-            log_exceptions="debug",
-        ),
+        logging_config=logging_config(settings),
         debug=False,
     )
-    return app
+    return observe(app)

@@ -38,6 +38,7 @@ from typing import IO, TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
+from meeting import metrics
 from meeting.docs.demo_ca import DEMO_CA_DIR
 from meeting.tls import TLS_DIR
 
@@ -601,10 +602,12 @@ async def schedule(settings: Settings) -> None:
         try:
             written = await asyncio.to_thread(run_scheduled, settings, now)
         except Exception as exc:  # logged, and tried again after an interval: the server keeps serving
+            metrics.BACKUPS.labels("failed").inc()
             log.error("backup failed: %s", exc)
             await asyncio.sleep(min(settings.backup_interval_hours * 3600, CHECK_SECONDS))
             continue
         if written is not None:
+            metrics.BACKUPS.labels("done").inc()
             log.info("backup done: %s (%d bytes)", written, written.stat().st_size)
         else:
             await asyncio.sleep(min(settings.backup_interval_hours * 3600, CHECK_SECONDS, 60.0))

@@ -231,6 +231,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.resolved_secret_key()
     _print_banner(args.host, args.port, args.demo, tls)
     cert, key = server_files(settings) if tls else (None, None)
+    if args.workers > 1:
+        from meeting.observability import prepare_multiprocess
+
+        # Each worker writes its figures here and /metrics sums them (docs/operations.md, "Metrics").
+        prepare_multiprocess(settings.data_dir / "metrics")
     uvicorn.run(
         "meeting.cli:app_from_env",
         factory=True,
@@ -239,6 +244,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         access_log=False,  # our own access log leaves out query strings and tokens
         log_level="info",
+        log_config=None,  # each app sets up JSON lines (meeting/observability.py), uvicorn's own too
         # Above the room's own frame limit (64 KiB): the app answers oversize frames with an error, open.
         ws_max_size=max(1024 * 1024, 4 * settings.socket_frame_limit),
         timeout_graceful_shutdown=10,
@@ -258,7 +264,7 @@ def _db_copy(settings: Settings, args: argparse.Namespace) -> int:
         print(f"copy REFUSED: {exc}", file=sys.stderr)
         return 1
     print(f"copied {copied.summary()} into {shown(args.to_url)}")
-    print(f"next: set DATABASE_URL={shown(args.to_url)} (with its password), then `meeting audit verify`")
+    print("next: set DATABASE_URL to that URL, then run `meeting audit verify`")
     return 0
 
 

@@ -75,7 +75,10 @@ def copy(from_url: str, to_url: str, data_dir: Path) -> Copied:
     if make_url(source.resolved_database_url).get_backend_name() == "sqlite":
         path = make_url(source.resolved_database_url).database
         if not path or not Path(path).is_file():
-            raise CopyError(f"{shown(source.resolved_database_url)}: no such SQLite file")
+            raise CopyError(
+                f"{shown(source.resolved_database_url)}: no such SQLite file {path} (three slashes start "
+                "a path relative to this directory, four an absolute one: sqlite:////srv/meeting.sqlite3)"
+            )
     try:
         problem = needs_upgrade(source)
         if problem is not None:

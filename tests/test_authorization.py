@@ -565,7 +565,8 @@ def _app_routes(app: Litestar) -> set[tuple[str, str]]:
     for route in app.routes:
         if not route.path.startswith("/api/"):
             # /tls/ca.crt: the public certificate tablets trust (tests/test_tls.py); never a key.
-            public = route.path in ("/health", "/", "/tls/ca.crt") or route.path.startswith(
+            # /metrics: loopback or the operator's token, not roles (tests/test_observability.py).
+            public = route.path in ("/health", "/", "/tls/ca.crt", "/metrics") or route.path.startswith(
                 ("/schema", "/assets/")
             )
             assert public, f"{route.path} is outside /api/ and not a public route: give it a rule"
