@@ -10,6 +10,20 @@ RUN apt-get update \
         libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \
         fonts-noto-core fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
+# pg_dump and pg_restore for `meeting backup` / `meeting restore` on PostgreSQL, of compose.yaml's
+# PostgreSQL major version (16; pg_dump refuses a server newer than itself, and Debian 12 ships 15):
+# from the PostgreSQL project's own Debian repository.
+ARG POSTGRES_MAJOR=16
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && install -d /usr/share/postgresql-common/pgdg \
+    && curl --fail -sSo /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc \
+        https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+    && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" \
+        > /etc/apt/sources.list.d/pgdg.list \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends "postgresql-client-${POSTGRES_MAJOR}" \
+    && apt-get purge -y curl && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 
 COPY pyproject.toml README.md ./
 COPY meeting ./meeting

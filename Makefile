@@ -27,7 +27,8 @@ TEST_PACKAGES := chromium:chromium nodejs:node poppler-utils:pdftoppm docker-com
 	libreoffice-calc-nogui:/usr/lib/libreoffice/program/libsclo.so \
 	libreoffice-impress-nogui:/usr/lib/libreoffice/program/libslideshowlo.so \
 	fonts-noto-core:/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf \
-	fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+	fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
+	libnss3-tools:certutil
 
 define install_missing
 	@missing=""; for pair in $(1); do what="$${pair#*:}"; \

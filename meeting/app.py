@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
-import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +14,6 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.enums import ScopeType
-from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.response.base import ASGIResponse
@@ -37,6 +34,7 @@ from meeting.docs.controller import route_handlers as docs_routes
 from meeting.errors import EXCEPTION_HANDLERS, Code, DomainError, document_errors, error_body
 from meeting.mail import MailPlugin
 from meeting.mail.controller import route_handlers as mail_routes
+from meeting.observability import ObservabilityPlugin, logging_config, observe
 from meeting.rooms import RoomsPlugin
 from meeting.rooms.controller import route_handlers as rooms_routes
 from meeting.schemas import Schema
@@ -44,7 +42,7 @@ from meeting.users import LoginLimiter, provide_auth, provide_current_user
 from meeting.users.controller import route_handlers as users_routes
 from meeting.voting.controller import route_handlers as voting_routes
 from meeting.voting.sealing import Sealer
-from meeting.web import web_routes
+from meeting.web import ca_certificate, web_routes
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -55,8 +53,6 @@ if TYPE_CHECKING:
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 JSON_BODY_LIMIT = 1024 * 1024
-
-access_log = logging.getLogger("meeting.access")
 
 
 class Health(Schema):
@@ -136,6 +132,9 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 ]
+# Over HTTPS only (browsers ignore it over HTTP): half a year, this host only. A box that goes back to
+# plain HTTP stays unreachable from tablets that saw this until it expires (docs/operations.md, "TLS").
+HSTS = (b"strict-transport-security", b"max-age=15552000")
 
 
 def security_headers_middleware(app: ASGIApp) -> ASGIApp:
@@ -146,47 +145,14 @@ def security_headers_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
 
+        headers = [*SECURITY_HEADERS, HSTS] if scope.get("scheme") == "https" else SECURITY_HEADERS
+
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS]
+                message["headers"] = [*message.get("headers", ()), *headers]
             await send(message)
 
         await app(scope, receive, send_wrapper)
-
-    return middleware
-
-
-def access_log_middleware(app: ASGIApp) -> ASGIApp:
-    """One JSON line per HTTP request: method, path (no query: it may hold signed URLs), status, time."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await app(scope, receive, send_wrapper)
-        finally:
-            client = scope.get("client")
-            access_log.info(
-                json.dumps(
-                    {
-                        "method": scope.get("method"),
-                        "path": scope.get("path"),
-                        "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 1),
-                        "client": client[0] if client else None,
-                    }
-                )
-            )
 
     return middleware
 
@@ -243,6 +209,7 @@ def create_app(settings: Settings) -> Litestar:
 
     route_handlers: list[Any] = [
         health,
+        ca_certificate,
         *users_routes,
         *agenda_routes,
         *rooms_routes,
@@ -257,7 +224,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=route_handlers,
         state=state,
         lifespan=[lifespan],
-        plugins=[broker.channels, DocsPlugin(), RoomsPlugin(), MailPlugin()],
+        plugins=[broker.channels, DocsPlugin(), RoomsPlugin(), MailPlugin(), ObservabilityPlugin()],
         dependencies={
             "db_session": Provide(provide_db_session),
             "auth": Provide(provide_auth),
@@ -266,7 +233,6 @@ def create_app(settings: Settings) -> Litestar:
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
-            access_log_middleware,
             security_headers_middleware,
             oversized_id_middleware,
             close_sessions_middleware,
@@ -284,11 +250,7 @@ def create_app(settings: Settings) -> Litestar:
             # LAN cannot reach and which must not run next to the session cookie.
             render_plugins=[DocumentedErrorsJson()],
         ),
-        logging_config=LoggingConfig(
-            root={"level": "INFO", "handlers": ["queue_listener"]},
-            loggers={"meeting": {"level": "INFO", "propagate": True}},
-            log_exceptions="debug",
-        ),
+        logging_config=logging_config(settings),
         debug=False,
     )
-    return app
+    return observe(app)

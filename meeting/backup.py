@@ -38,7 +38,9 @@ from typing import IO, TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
+from meeting import metrics
 from meeting.docs.demo_ca import DEMO_CA_DIR
+from meeting.tls import TLS_DIR
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -54,6 +56,9 @@ SQLITE_MEMBER = "database/meeting.sqlite3"
 PGDUMP_MEMBER = "database/meeting.pgdump"
 KEY_MEMBER = "secret_key"
 BLOBS = "documents/blobs"
+# Kept whole, file by file: the documents, the demo CA, and the local TLS CA with the server certificate
+# (a box restored with a new CA would have every tablet install it again).
+KEPT_DIRS = (BLOBS, DEMO_CA_DIR, TLS_DIR)
 CHUNK = 1024 * 1024
 # Scheduled archives are named by their UTC time, so sorting the names sorts them by age.
 SCHEDULED_PREFIX = "meeting-"
@@ -247,9 +252,9 @@ def _pg_dump(settings: Settings, target: Path) -> None:
 
 
 def _data_files(data_dir: Path) -> Iterator[tuple[Path, str]]:
-    """The stored documents and the demo CA; rendered pages are a cache and uploads in progress are
-    not yet anything, so neither is kept."""
-    for top in (data_dir / BLOBS, data_dir / DEMO_CA_DIR):
+    """The stored documents, the demo CA and the TLS files; rendered pages are a cache and uploads in
+    progress are not yet anything, so neither is kept."""
+    for top in (data_dir / d for d in KEPT_DIRS):
         if top.is_dir():
             for path in sorted(top.rglob("*")):
                 if path.is_file() and not path.is_symlink():
@@ -360,7 +365,7 @@ def _safe_name(info: tarfile.TarInfo) -> str:
     allowed = (
         name in (MANIFEST, KEY_MEMBER, SQLITE_MEMBER, PGDUMP_MEMBER)
         or (path.parts[:2] == tuple(BLOBS.split("/")) and len(path.parts) > 2)
-        or (path.parts[:1] == (DEMO_CA_DIR,) and len(path.parts) > 1)
+        or (path.parts[:1] in ((DEMO_CA_DIR,), (TLS_DIR,)) and len(path.parts) > 1)
     )
     if not info.isfile() or path.is_absolute() or ".." in path.parts or not allowed:
         raise BackupError(f"{info.name!r} is not something a meeting backup holds")
@@ -451,7 +456,7 @@ def _put_in_place(staging: Path, data_dir: Path, target: str) -> None:
     """Move the checked files into the data directory: renames on one file system."""
     try:
         # Files first, the database file last: a restore cut short has no database, so it is redone.
-        for top in (BLOBS, DEMO_CA_DIR):
+        for top in KEPT_DIRS:
             if (staging / top).is_dir():
                 (data_dir / top).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staging / top, data_dir / top)
@@ -467,7 +472,7 @@ def _put_in_place(staging: Path, data_dir: Path, target: str) -> None:
 
 def _require_empty(settings: Settings, target: str) -> None:
     data_dir = settings.data_dir
-    for name in ("meeting.sqlite3", "meeting.sqlite3-wal", "secret_key", BLOBS, DEMO_CA_DIR):
+    for name in ("meeting.sqlite3", "meeting.sqlite3-wal", "secret_key", *KEPT_DIRS):
         path = data_dir / name
         if path.exists() and not (path.is_dir() and not any(path.iterdir())):
             raise BackupError(f"{path} exists: restore only into a fresh data directory")
@@ -597,10 +602,12 @@ async def schedule(settings: Settings) -> None:
         try:
             written = await asyncio.to_thread(run_scheduled, settings, now)
         except Exception as exc:  # logged, and tried again after an interval: the server keeps serving
+            metrics.BACKUPS.labels("failed").inc()
             log.error("backup failed: %s", exc)
             await asyncio.sleep(min(settings.backup_interval_hours * 3600, CHECK_SECONDS))
             continue
         if written is not None:
+            metrics.BACKUPS.labels("done").inc()
             log.info("backup done: %s (%d bytes)", written, written.stat().st_size)
         else:
             await asyncio.sleep(min(settings.backup_interval_hours * 3600, CHECK_SECONDS, 60.0))

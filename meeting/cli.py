@@ -1,5 +1,5 @@
 """Command line: `meeting serve | demo | db upgrade | db revision | users create | audit verify |
-minutes verify | backup | restore`."""
+minutes verify | backup | restore | tls init`."""
 
 from __future__ import annotations
 
@@ -167,12 +167,13 @@ def _verify_minutes(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.valid else 1
 
 
-def _print_banner(host: str, port: int, demo: bool) -> None:
+def _print_banner(host: str, port: int, demo: bool, tls: bool = False) -> None:
     from meeting.demo import DEMO_PASSWORD, DEMO_USERS
     from meeting.docs.demo_ca import DEMO_SIGNING_PASSWORD
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    print(f"\n  Phòng họp không giấy is serving on http://{shown}:{port}\n", flush=True)
+    scheme = "https" if tls else "http"
+    print(f"\n  Phòng họp không giấy is serving on {scheme}://{shown}:{port}\n", flush=True)
     if demo:
         names = ", ".join(username for username, *_ in DEMO_USERS)
         print(f"  Demo logins (password '{DEMO_PASSWORD}'): {names}", flush=True)
@@ -215,8 +216,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from meeting.backup import schedule_problem
+    from meeting.tls import server_files, serving_problem, tls_enabled
 
-    problem = schedule_problem(settings)
+    tls = tls_enabled(settings, args.tls)
+    problem = schedule_problem(settings) or serving_problem(settings, tls)
     if problem is not None:
         print(problem, file=sys.stderr)
         return 2
@@ -227,7 +230,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         _enable_demo_signing(settings)
     # Generate the signing key before workers start, so they all read the same one.
     settings.resolved_secret_key()
-    _print_banner(args.host, args.port, args.demo)
+    _print_banner(args.host, args.port, args.demo, tls)
+    cert, key = server_files(settings) if tls else (None, None)
+    if args.workers > 1:
+        from meeting.observability import prepare_multiprocess
+
+        # Each worker writes its figures here and /metrics sums them (docs/operations.md, "Metrics").
+        prepare_multiprocess(settings.data_dir / "metrics")
     uvicorn.run(
         "meeting.cli:app_from_env",
         factory=True,
@@ -236,10 +245,45 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         access_log=False,  # our own access log leaves out query strings and tokens
         log_level="info",
+        log_config=None,  # each app sets up JSON lines (meeting/observability.py), uvicorn's own too
         # Above the room's own frame limit (64 KiB): the app answers oversize frames with an error, open.
         ws_max_size=max(1024 * 1024, 4 * settings.socket_frame_limit),
         timeout_graceful_shutdown=10,
+        ssl_certfile=cert,
+        ssl_keyfile=key,
     )
+    return 0
+
+
+def _db_copy(settings: Settings, args: argparse.Namespace) -> int:
+    """`meeting db copy FROM_URL TO_URL`; the documents stay where they are, in the data directory."""
+    from meeting.dbcopy import CopyError, copy, shown
+
+    try:
+        copied = copy(args.from_url, args.to_url, settings.data_dir)
+    except CopyError as exc:
+        print(f"copy REFUSED: {exc}", file=sys.stderr)
+        return 1
+    print(f"copied {copied.summary()} into {shown(args.to_url)}")
+    print("next: set DATABASE_URL to that URL, then run `meeting audit verify`")
+    return 0
+
+
+def _tls_init(settings: Settings, args: argparse.Namespace) -> int:
+    """`meeting tls init`: the local CA and the server certificate, printed with what tablets must do."""
+    from meeting.tls import TlsError, init
+
+    try:
+        issued = init(settings, args.name, args.ip, force=args.force, keep_ca=args.keep_ca)
+    except TlsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    what = "server certificate (CA kept)" if issued.kept_ca else "local CA and server certificate"
+    print(f"wrote the {what} in {issued.directory}")
+    print(f"  names:     {', '.join(issued.names)}")
+    print(f"  addresses: {', '.join(issued.addresses)}")
+    print(f"  CA SHA-256 fingerprint: {issued.ca_fingerprint}")
+    print("next: `meeting serve --tls --host 0.0.0.0`; tablets install the CA from the login screen")
     return 0
 
 
@@ -291,12 +335,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="server processes (needs REDIS_URL when > 1)")
     serve.add_argument("--demo", action="store_true", help="seed the demo council session and users first")
+    serve.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS/WSS with the certificate of `meeting tls init` (or MEETING_TLS_CERT/KEY)",
+    )
 
     commands.add_parser("demo", help="seed the demo data only")
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply all migrations")
+    db_copy = db_commands.add_parser(
+        "copy", help="copy every row into a new, empty database (e.g. SQLite to PostgreSQL); stop the server"
+    )
+    db_copy.add_argument("from_url", metavar="FROM_URL", help="e.g. sqlite:///var/meeting.sqlite3")
+    db_copy.add_argument("to_url", metavar="TO_URL", help="e.g. postgresql://meeting@127.0.0.1/meeting")
     revision = db_commands.add_parser("revision", help="autogenerate a migration (developers)")
     revision.add_argument("-m", "--message", required=True)
 
@@ -311,6 +365,24 @@ def _parser() -> argparse.ArgumentParser:
         "restore", help="restore an archive into an empty data directory (and empty database)"
     )
     restore.add_argument("archive", type=Path, metavar="FILE")
+
+    tls = commands.add_parser("tls", help="HTTPS on the room's network")
+    tls_commands = tls.add_subparsers(dest="tls_command", required=True)
+    tls_init = tls_commands.add_parser(
+        "init", help="create a local CA and a server certificate for this box's names and addresses"
+    )
+    tls_init.add_argument(
+        "--name", action="append", default=[], help="another DNS name tablets use (may be repeated)"
+    )
+    tls_init.add_argument(
+        "--ip", action="append", default=[], help="another IP address tablets use (may be repeated)"
+    )
+    tls_init.add_argument("--force", action="store_true", help="replace the existing certificates")
+    tls_init.add_argument(
+        "--keep-ca",
+        action="store_true",
+        help="with --force: new server certificate, same CA (tablets keep it)",
+    )
 
     users = commands.add_parser("users", help="accounts")
     users_commands = users.add_subparsers(dest="users_command", required=True)
@@ -374,6 +446,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("--workers > 1 needs REDIS_URL: processes share events through Redis", file=sys.stderr)
             return 2
         return _serve(settings, args)
+    elif args.command == "tls":
+        return _tls_init(settings, args)
     elif args.command == "backup":
         return _backup(settings, args)
     elif args.command == "restore":
@@ -390,6 +464,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.db_command == "upgrade":
             upgrade(settings)
             print("database is up to date")
+        elif args.db_command == "copy":
+            return _db_copy(settings, args)
         else:
             make_revision(settings, args.message)
     elif args.command == "audit":

@@ -168,6 +168,9 @@ class Code(StrEnum):
     SIGNING_TOKEN_UNAVAILABLE = "signing.token_unavailable"
     SIGNING_KEY_NOT_FOUND = "signing.key_not_found"
     SIGNING_NO_CERTIFICATE = "signing.no_certificate"
+    # Operations: HTTPS on the LAN, metrics
+    TLS_NO_CA = "tls.no_ca"
+    METRICS_FORBIDDEN = "metrics.forbidden"
 
 
 class Close(IntEnum):

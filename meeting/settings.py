@@ -82,6 +82,18 @@ class Settings:
     def mail_enabled(self) -> bool:
         """Whether invitations and reminders are sent: an SMTP server and a sender are configured."""
         return bool(self.smtp_url and self.mail_from)
+    # HTTPS (docs/operations.md, "TLS"): a certificate chain and its key, PEM. Unset, `meeting serve --tls`
+    # uses the ones `meeting tls init` wrote under data_dir/tls. tls_ca is the certificate tablets download
+    # at /tls/ca.crt (default: the local CA of `meeting tls init`).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_ca: Path | None = None
+    # /metrics answers loopback callers, and others that send this bearer token (None: loopback only).
+    metrics_token: str | None = dataclasses.field(default=None, repr=False)
+    # Logs: JSON lines on stderr, or in this file, rotated at log_max_bytes keeping log_backups old files.
+    log_file: Path | None = None
+    log_max_bytes: int = 50 * 1024 * 1024
+    log_backups: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -141,6 +153,13 @@ class Settings:
             reminder_hours=float(environ.get("MEETING_REMINDER_HOURS", defaults.reminder_hours)),
             mail_poll_seconds=float(environ.get("MEETING_MAIL_POLL_SECONDS", defaults.mail_poll_seconds)),
             public_url=(environ.get("MEETING_PUBLIC_URL") or "").rstrip("/") or None,
+            tls_cert=_path_or_none(environ.get("MEETING_TLS_CERT")),
+            tls_key=_path_or_none(environ.get("MEETING_TLS_KEY")),
+            tls_ca=_path_or_none(environ.get("MEETING_TLS_CA")),
+            metrics_token=environ.get("MEETING_METRICS_TOKEN") or None,
+            log_file=_path_or_none(environ.get("MEETING_LOG_FILE")),
+            log_max_bytes=int(environ.get("MEETING_LOG_MAX_BYTES", defaults.log_max_bytes)),
+            log_backups=int(environ.get("MEETING_LOG_BACKUPS", defaults.log_backups)),
         )
 
     @property

@@ -6,8 +6,10 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from litestar import MediaType, Response, get
-from litestar.datastructures import CacheControlHeader
+from litestar.datastructures import CacheControlHeader, State
 from litestar.static_files import create_static_files_router
+
+from meeting.errors import Code, NotFound
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -45,3 +47,34 @@ def web_routes(web_dir: Path) -> list[Any]:
         cache_control=CacheControlHeader(public=True, max_age=ONE_YEAR, immutable=True),
     )
     return [index, assets]
+
+
+# Android's and iPadOS's browsers hand this type to the certificate installer (iPadOS as a profile).
+CA_MEDIA_TYPE = "application/x-x509-ca-cert"
+
+
+@get("/tls/ca.crt", include_in_schema=False, cache_control=CacheControlHeader(no_cache=True))
+async def ca_certificate(state: State) -> Response[bytes]:
+    """The local CA's certificate for tablets to trust (public by nature; the keys are never served).
+
+    Its SHA-256 fingerprint goes along in a header, for the instructions screen to show next to the
+    one `meeting tls init` printed for the operator.
+    """
+    from meeting.tls import ca_cert_path, ca_fingerprint
+
+    path = ca_cert_path(state.settings)
+    try:
+        pem = path.read_bytes()
+        fingerprint = ca_fingerprint(pem)
+    except (OSError, ValueError):
+        raise NotFound(
+            Code.TLS_NO_CA, "this server has no local CA certificate (run `meeting tls init`)"
+        ) from None
+    return Response(
+        pem,
+        media_type=CA_MEDIA_TYPE,
+        headers={
+            "content-disposition": 'attachment; filename="ca.crt"',
+            "x-certificate-sha256": fingerprint,
+        },
+    )

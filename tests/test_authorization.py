@@ -566,7 +566,11 @@ def _app_routes(app: Litestar) -> set[tuple[str, str]]:
     served: set[tuple[str, str]] = set()
     for route in app.routes:
         if not route.path.startswith("/api/"):
-            public = route.path in ("/health", "/") or route.path.startswith(("/schema", "/assets/"))
+            # /tls/ca.crt: the public certificate tablets trust (tests/test_tls.py); never a key.
+            # /metrics: loopback or the operator's token, not roles (tests/test_observability.py).
+            public = route.path in ("/health", "/", "/tls/ca.crt", "/metrics") or route.path.startswith(
+                ("/schema", "/assets/")
+            )
             assert public, f"{route.path} is outside /api/ and not a public route: give it a rule"
         elif isinstance(route, WebSocketRoute):
             served.add((WEBSOCKET, route.path))

@@ -357,13 +357,19 @@ class WorkerPool:
         Raises:
             WorkerFailed: the file was refused, the worker crashed, or the deadline passed.
         """
+        # Imported here: the worker processes import this module too, and need no metrics.
+        from meeting import metrics
+
         files = _TaskFiles(args)
         succeeded = False
+        metrics.PDF_JOBS_ACTIVE.inc()
         try:
             value = await self._run(name, files, timeout)
             succeeded = True
             return value
         finally:
+            metrics.PDF_JOBS_ACTIVE.dec()
+            metrics.PDF_JOBS.labels(name, "ok" if succeeded else "failed").inc()
             files.close(succeeded=succeeded)
 
     async def _run(self, name: str, files: _TaskFiles, timeout: float) -> Any:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from meeting import metrics
 from meeting.errors import Close
 from meeting.mail import Outbox
 from meeting.rooms.presence import Presence
@@ -88,9 +89,12 @@ class Connection:
         """Queue an event; a connection that fell too far behind is closed so it resyncs."""
         if self.close_code is not None:
             return
+        dropped = self.outbox.dropped
         if not self.outbox.offer(text):
             self.close(Close.RESYNC, "too far behind; reconnect with lastSeq")
             return
+        if self.outbox.dropped != dropped:
+            metrics.EVENTS_DROPPED.inc()
         if not self.paused:
             self.wake.set()
 
@@ -98,6 +102,8 @@ class Connection:
         """Close now: queued events are dropped and a send stuck on a stalled peer is abandoned."""
         if self.close_code is not None:
             return
+        if code == Close.RESYNC:
+            metrics.SOCKET_RESYNCS.inc()
         self.stop(code)
         self.close_reason = reason
         # The close frame goes out from its own task: the writer may be blocked on a peer that reads nothing.
@@ -123,10 +129,17 @@ class Connection:
             while self.close_code is None:
                 await self.wake.wait()
                 self.wake.clear()
-                while (
-                    self.close_code is None and not self.paused and (text := self.outbox.take()) is not None
-                ):
-                    await send(text)
+                sent = 0
+                try:
+                    while (
+                        self.close_code is None
+                        and not self.paused
+                        and (text := self.outbox.take()) is not None
+                    ):
+                        await send(text)
+                        sent += 1
+                finally:
+                    metrics.EVENTS_DELIVERED.inc(sent)  # once per wake-up, not per event
         except asyncio.CancelledError:
             return
         except Exception:  # the peer went away mid-send: the reader notices and cleans up
@@ -295,6 +308,7 @@ class Hub:
                 )
             room.connections.add(connection)
             room.by_user.setdefault(user_id, set()).add(connection)
+            metrics.SOCKETS_OPEN.inc()
         return room
 
     async def leave(self, connection: Connection) -> None:
@@ -305,6 +319,7 @@ class Hub:
             if room is None or connection not in room.connections:
                 return
             room.connections.discard(connection)
+            metrics.SOCKETS_OPEN.dec()
             mine = room.by_user.get(connection.user_id, set())
             mine.discard(connection)
             if not mine:

@@ -216,11 +216,12 @@ class Outbox:
     has fallen too far behind and must resync (`offer` returns False and the caller closes it).
     """
 
-    __slots__ = ("items", "limit")
+    __slots__ = ("dropped", "items", "limit")
 
     def __init__(self, limit: int) -> None:
         self.items: deque[str] = deque()
         self.limit = limit
+        self.dropped = 0  # pointer events skipped or removed so far (the metrics count them)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -231,12 +232,14 @@ class Outbox:
             self.items.append(payload)
             return True
         if is_ephemeral(payload):
+            self.dropped += 1
             return True  # a pointer position for a client already behind: skip it, the next one supersedes
         for index, queued in enumerate(self.items):
             if is_ephemeral(queued):
                 # Drop a stale pointer position to make room for an event the client must not miss.
                 del self.items[index]
                 self.items.append(payload)
+                self.dropped += 1
                 return True
         return False
 

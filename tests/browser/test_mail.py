@@ -46,7 +46,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox) -> Iterator[s
         "MEETING_PUBLIC_URL": "https://hop.example.org",
         "MEETING_MAIL_POLL_SECONDS": "0.3",
     }
-    with demo_server_process(tmp_path_factory.mktemp("mail-server"), mail) as base:
+    with demo_server_process(tmp_path_factory.mktemp("mail-server"), env=mail) as base:
         yield base
 
 

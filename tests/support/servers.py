@@ -8,6 +8,7 @@ import contextlib
 import os
 import secrets
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -260,30 +261,36 @@ async def server_processes(
 
 
 @contextlib.contextmanager
-def demo_server_process(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+def demo_server_process(
+    data_dir: Path, *args: str, ca: Path | None = None, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """`meeting serve --demo` as a user starts it (SQLite in `data_dir`), on a free loopback port;
     yields its base URL, and stops it afterwards. For clients that are not asyncio (a browser, requests).
-    `extra_env` adds settings (mail, say)."""
+
+    `args` go to `meeting serve` (`--tls`: the URL is https://, checked against the CA certificate `ca`);
+    `env` is added to the server's environment.
+    """
     port = free_port()
-    env = {**os.environ, "MEETING_DATA_DIR": str(data_dir), **(extra_env or {})}
+    env = {**os.environ, "MEETING_DATA_DIR": str(data_dir), **(env or {})}
     for name in ("DATABASE_URL", "REDIS_URL"):
         env.pop(name, None)
     meeting = Path(sys.executable).with_name("meeting")
     log = (data_dir / "server.log").open("wb")
     process = subprocess.Popen(
-        [str(meeting), "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
+        [str(meeting), "serve", "--demo", "--host", "127.0.0.1", "--port", str(port), *args],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"{'https' if '--tls' in args else 'http'}://127.0.0.1:{port}"
+    context = ssl.create_default_context(cafile=str(ca)) if ca is not None else None
     try:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()}")
             try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as res:
+                with urllib.request.urlopen(f"{base}/health", timeout=2, context=context) as res:
                     if res.status == 200:
                         break
             except OSError:

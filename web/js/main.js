@@ -7,9 +7,11 @@ import { loginScreen } from "./screens/login.js";
 import { meetingsScreen } from "./screens/meetings.js";
 import { editorScreen } from "./screens/editor.js";
 import { liveScreen } from "./screens/live.js";
+import { tlsScreen } from "./screens/tls.js";
 
 const ROUTES = [
   [/^#\/login$/, () => loginScreen],
+  [/^#\/tls$/, () => tlsScreen],
   [/^#\/meetings\/new$/, () => editorScreen, () => ({ id: null, tab: "details" })],
   [/^#\/meetings\/(\d+)\/edit(?:\/(\w+))?$/, () => editorScreen, (m) => ({ id: Number(m[1]), tab: m[2] || "details" })],
   [/^#\/meetings\/(\d+)$/, () => liveScreen, (m) => ({ id: Number(m[1]) })],
@@ -37,7 +39,7 @@ async function logout() {
 
 function route() {
   const hash = location.hash || "#/";
-  if (!session.token && hash !== "#/login") {
+  if (!session.token && hash !== "#/login" && hash !== "#/tls") {
     sessionStorage.setItem("meeting.afterLogin", hash);
     location.hash = "#/login";
     return;

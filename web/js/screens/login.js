@@ -52,7 +52,9 @@ export function loginScreen(shell, _params, { navigate }) {
     else error.textContent = errorText(err);
   }
 
-  shell.main.append(h("div.login-wrap", form));
+  // Tablets that warn about the secure address install the room's certificate from here.
+  const tlsHelp = h("p.login-tls", h("a", { href: "#/tls", i18n: "login.tlsHelp" }));
+  shell.main.append(h("div.login-wrap", h("div.login-column", form, tlsHelp)));
   setAttr(username, "placeholder", "login.usernamePlaceholder");
   username.focus();
   return {
