@@ -88,6 +88,19 @@ def _create_user(args: argparse.Namespace, password: str) -> Callable[[AsyncSess
     return work
 
 
+def _schema_problem(settings: Settings) -> str | None:
+    """Why a command that reads the database cannot run here, or None: an embedded database that is not
+    there yet (opening it would leave an empty file behind), or one that needs `meeting db upgrade`."""
+    from meeting.migrations import needs_upgrade
+
+    if not settings.database_url and not (settings.data_dir / "meeting.sqlite3").is_file():
+        return f"no database in {settings.data_dir} (is MEETING_DATA_DIR right?)"
+    try:
+        return needs_upgrade(settings)
+    except (OSError, SQLAlchemyError) as exc:
+        return f"cannot read the database's schema version: {exc}"
+
+
 def _verify_audit(settings: Settings) -> int:
     """Check every meeting's audit chain, then the stored record against it; print the first problem.
 
@@ -196,16 +209,12 @@ def _enable_demo_signing(settings: Settings) -> None:
 def _prepare_schema(settings: Settings) -> int:
     """The embedded SQLite database migrates itself; a production database is migrated by its operator
     (`meeting db upgrade`, after a backup), not silently by a starting server. Exit code 1 if it needs one."""
-    from meeting.migrations import needs_upgrade, upgrade
+    from meeting.migrations import upgrade
 
     if not settings.database_url:
         upgrade(settings)
         return 0
-    try:
-        problem = needs_upgrade(settings)
-    except (OSError, SQLAlchemyError) as exc:
-        print(f"cannot read the database's schema version: {exc}", file=sys.stderr)
-        return 1
+    problem = _schema_problem(settings)
     if problem is not None:
         print(f"not serving: {problem}", file=sys.stderr)
         return 1
@@ -469,7 +478,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             make_revision(settings, args.message)
     elif args.command == "audit":
-        return _verify_bundle(settings, args) if args.bundle else _verify_audit(settings)
+        if args.bundle:
+            return _verify_bundle(settings, args)
+        if (problem := _schema_problem(settings)) is not None:
+            print(f"cannot verify: {problem}", file=sys.stderr)
+            return 2
+        return _verify_audit(settings)
     elif args.command == "minutes":
         return _verify_minutes(settings, args)
     elif args.command == "users":

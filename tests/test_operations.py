@@ -171,6 +171,20 @@ def test_cli_migrates_seeds_the_demo_and_creates_users(tmp_path: Path) -> None:
     assert classified == {"confidential": 1, "ordinary": items - 1}
 
 
+def test_audit_verify_without_a_database_says_so_and_leaves_no_empty_file(tmp_path: Path) -> None:
+    # A wrong MEETING_DATA_DIR is the usual cause; opening the database would create an empty file there.
+    env = {"MEETING_DATA_DIR": str(tmp_path / "nothing-here"), "DATABASE_URL": ""}
+    refused = _meeting("audit", "verify", env=env)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "no database in" in refused.stderr and "MEETING_DATA_DIR" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not (tmp_path / "nothing-here" / "meeting.sqlite3").exists()
+    assert _meeting("db", "upgrade", env=env).returncode == 0
+    verified = _meeting("audit", "verify", env=env)
+    assert verified.returncode == 0, verified.stderr
+    assert "audit ok" in verified.stdout
+
+
 def _compose_command() -> list[str] | None:
     """`docker compose` (the plugin) or the standalone `docker-compose`, whichever is installed."""
     if (
