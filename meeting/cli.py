@@ -183,10 +183,13 @@ def _verify_minutes(settings: Settings, args: argparse.Namespace) -> int:
 def _print_banner(host: str, port: int, demo: bool, tls: bool = False) -> None:
     from meeting.demo import DEMO_PASSWORD, DEMO_USERS
     from meeting.docs.demo_ca import DEMO_SIGNING_PASSWORD
+    from meeting.tls import local_addresses
 
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     scheme = "https" if tls else "http"
-    print(f"\n  Phòng họp không giấy is serving on {scheme}://{shown}:{port}\n", flush=True)
+    # Listening on every interface: tablets on the room's network use the box's own addresses.
+    shown = ["127.0.0.1", *local_addresses()] if host in ("0.0.0.0", "::") else [host]
+    urls = ", ".join(f"{scheme}://{address}:{port}" for address in shown)
+    print(f"\n  Phòng họp không giấy is serving on {urls}\n", flush=True)
     if demo:
         names = ", ".join(username for username, *_ in DEMO_USERS)
         print(f"  Demo logins (password '{DEMO_PASSWORD}'): {names}", flush=True)
