@@ -1,7 +1,7 @@
 // The speaker queue: the toolbar's chip (who speaks, the countdown, how many wait) and floor button, and
 // the sheet with the active item's queue, where the chair gives the floor (with a time of its own if
 // chosen), adds a minute, ends speeches and reorders.
-import { h, clear, setText, setAttr } from "../dom.js";
+import { h, clear, append, setText, setAttr } from "../dom.js";
 import { icon } from "../icons.js";
 import { busy } from "../ui.js";
 import { isChair, isMember, isSpeaking, queuePosition, floorCommand, speechTimer, activeQueue } from "./state.js";
@@ -83,7 +83,8 @@ export function speakersPanel({ send, panels }) {
       const choose = h("select.grant-time", { onchange: (e) => { grantMinutes = e.currentTarget.value; } },
         GRANT_MINUTES.map((m) => h("option", { value: String(m), selected: String(m) === String(grantMinutes), i18n: m === "" ? "speakers.timeDefault" : ["speakers.timeMinutes", { n: m }] })));
       setAttr(choose, "aria-label", "speakers.grantTime");
-      clear(body).append(
+      // dom.js append, which skips the parts left out (null), as Element.append would not.
+      append(clear(body), [
         h("h4", { i18n: "speakers.speaking" }),
         sp.speaking
           ? h("div.speaking-now", { dataset: { user: sp.speaking.userId } }, h("strong", sp.speaking.displayName), timer(s),
@@ -92,8 +93,8 @@ export function speakersPanel({ send, panels }) {
           : h("p.muted", { i18n: "speakers.nobody" }),
         h("h4", { i18n: ["speakers.queue", { n: waiting.length }] }),
         isChair(s) && waiting.length ? h("label.grant-time-row", h("span", { i18n: "speakers.grantTime" }), choose) : null,
-        waiting.length ? h("ol.queue", waiting.map((w, i) => queueRow(s, w, i))) : h("p.muted", { i18n: "speakers.empty" })
-      );
+        waiting.length ? h("ol.queue", waiting.map((w, i) => queueRow(s, w, i))) : h("p.muted", { i18n: "speakers.empty" }),
+      ]);
     });
     renderBody(state);
     return { el, render: renderBody };
