@@ -117,6 +117,8 @@ async def seed_demo(session: AsyncSession, settings: Settings | None = None) -> 
         starts_at=starts_at,
         ends_at=starts_at + dt.timedelta(hours=9),
         status=MeetingStatus.scheduled,
+        # Five minutes a speech, as council rules often say; the budget debate gives ten (below).
+        speaking_limit_seconds=5 * 60,
         created_by_id=users["secretary"].id,
     )
     session.add(meeting)
@@ -131,6 +133,7 @@ async def seed_demo(session: AsyncSession, settings: Settings | None = None) -> 
                 presenter=presenter,
                 planned_minutes=minutes,
                 description=description,
+                speaking_limit_seconds=10 * 60 if "ngân sách" in title.lower() else None,
             )
         )
     participants = [

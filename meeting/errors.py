@@ -118,6 +118,7 @@ class Code(StrEnum):
     SPEAKER_NOBODY_SPEAKING = "speaker.nobody_speaking"
     SPEAKER_END_FORBIDDEN = "speaker.end_forbidden"
     SPEAKER_INVALID_ORDER = "speaker.invalid_order"
+    SPEAKER_UNTIMED = "speaker.untimed"
     # Documents
     DOCUMENT_CHANGED_MEANWHILE = "document.changed_meanwhile"
     DOCUMENT_NOT_FOUND = "document.not_found"

@@ -82,6 +82,7 @@ class Settings:
     def mail_enabled(self) -> bool:
         """Whether invitations and reminders are sent: an SMTP server and a sender are configured."""
         return bool(self.smtp_url and self.mail_from)
+
     # HTTPS (docs/operations.md, "TLS"): a certificate chain and its key, PEM. Unset, `meeting serve --tls`
     # uses the ones `meeting tls init` wrote under data_dir/tls. tls_ca is the certificate tablets download
     # at /tls/ca.crt (default: the local CA of `meeting tls init`).

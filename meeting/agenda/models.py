@@ -106,6 +106,8 @@ class Meeting(Base):
         _enum(MeetingStatus), default=MeetingStatus.draft, index=True
     )
     quorum_fraction: Mapped[float] = mapped_column(Float, default=0.5)
+    # Seconds a speech may last unless its item or the chair says otherwise; None: untimed.
+    speaking_limit_seconds: Mapped[int | None] = mapped_column(Integer)
     minutes_status: Mapped[MinutesStatus] = mapped_column(_enum(MinutesStatus), default=MinutesStatus.draft)
     # When the meeting actually went live and ended (set by the status gate); the minutes print these.
     opened_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
@@ -136,6 +138,8 @@ class AgendaItem(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     presenter: Mapped[str] = mapped_column(String(200), default="")
     planned_minutes: Mapped[int | None] = mapped_column(Integer)
+    # Overrides the meeting's speaking time on this item; None: the meeting's.
+    speaking_limit_seconds: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus), default=ItemStatus.pending)
 
 

@@ -25,6 +25,8 @@ TimezoneName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Fraction = Annotated[float, msgspec.Meta(gt=0, le=1)]
 Minutes = Annotated[int, msgspec.Meta(ge=0, le=24 * 60)]
 Id = Annotated[int, msgspec.Meta(ge=1)]
+# Seconds a speech may last: from ten seconds to two hours.
+SpeakingLimit = Annotated[int, msgspec.Meta(ge=10, le=2 * 60 * 60)]
 
 
 class MeetingCreate(Schema):
@@ -38,6 +40,7 @@ class MeetingCreate(Schema):
     timezone: TimezoneName = "Asia/Ho_Chi_Minh"
     online_allowed: bool = True
     quorum_fraction: Fraction = 0.5
+    speaking_limit_seconds: SpeakingLimit | None = None
 
 
 class MeetingUpdate(Schema):
@@ -51,6 +54,8 @@ class MeetingUpdate(Schema):
     timezone: TimezoneName | None = None
     online_allowed: bool | None = None
     quorum_fraction: Fraction | None = None
+    # Null makes speeches untimed; left out, it stays as it is.
+    speaking_limit_seconds: SpeakingLimit | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class MeetingStatusChange(Schema):
@@ -80,6 +85,7 @@ class MeetingRead(Schema):
     online_allowed: bool
     status: MeetingStatus
     quorum_fraction: float
+    speaking_limit_seconds: int | None
     minutes_status: MinutesStatus
     my_role: ParticipantRole | None
     # When it actually went live and ended; None until then.
@@ -95,6 +101,7 @@ class ItemCreate(Schema):
     presenter: Place = ""
     planned_minutes: Minutes | None = None
     parent_id: Id | None = None
+    speaking_limit_seconds: SpeakingLimit | None = None  # None: the meeting's
 
 
 class ItemUpdate(Schema):
@@ -104,6 +111,8 @@ class ItemUpdate(Schema):
     description: Text | None = None
     presenter: Place | None = None
     planned_minutes: Minutes | None = None
+    # Null falls back to the meeting's speaking time; left out, it stays as it is.
+    speaking_limit_seconds: SpeakingLimit | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class ItemStatusChange(Schema):
@@ -123,6 +132,7 @@ class ItemRead(Schema):
     presenter: str
     planned_minutes: int | None
     status: ItemStatus
+    speaking_limit_seconds: int | None = None  # overrides the meeting's; None: the meeting's
 
 
 class OrderEntry(Schema):

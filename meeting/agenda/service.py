@@ -8,6 +8,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -229,6 +230,7 @@ async def create_meeting(session: AsyncSession, user: User, data: MeetingCreate)
         timezone=data.timezone,
         online_allowed=data.online_allowed,
         quorum_fraction=data.quorum_fraction,
+        speaking_limit_seconds=data.speaking_limit_seconds,
         created_by_id=user.id,
     )
     session.add(meeting)
@@ -284,6 +286,8 @@ async def update_meeting(
         value = getattr(data, field)
         if value is not None:
             setattr(meeting, field, value)
+    if not isinstance(data.speaking_limit_seconds, msgspec.UnsetType):
+        meeting.speaking_limit_seconds = data.speaking_limit_seconds
     meeting.starts_at, meeting.ends_at = starts_at, ends_at
     await audit.append(session, meeting.id, "meeting.edit", {**meeting_facts(meeting), "by": access.user.id})
     changed = announced != (meeting.starts_at, meeting.ends_at, meeting.location)
@@ -354,6 +358,7 @@ async def duplicate_meeting(
         timezone=source.timezone,
         online_allowed=source.online_allowed,
         quorum_fraction=source.quorum_fraction,
+        speaking_limit_seconds=source.speaking_limit_seconds,
         created_by_id=access.user.id,
     )
     session.add(copy)
@@ -370,6 +375,7 @@ async def duplicate_meeting(
             description=item.description,
             presenter=item.presenter,
             planned_minutes=item.planned_minutes,
+            speaking_limit_seconds=item.speaking_limit_seconds,
         )
         session.add(clone)
         await session.flush()
@@ -465,6 +471,7 @@ async def create_item(
         description=data.description,
         presenter=data.presenter,
         planned_minutes=data.planned_minutes,
+        speaking_limit_seconds=data.speaking_limit_seconds,
     )
     session.add(item)
     await session.flush()
@@ -483,6 +490,8 @@ async def update_item(
         value = getattr(data, field)
         if value is not None:
             setattr(item, field, value)
+    if not isinstance(data.speaking_limit_seconds, msgspec.UnsetType):
+        item.speaking_limit_seconds = data.speaking_limit_seconds
     await _announce_agenda(session, broker, access.meeting.id)
     return item
 

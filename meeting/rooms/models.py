@@ -79,6 +79,9 @@ class SpeakerEntry(Base):
     requested_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # The speech's time once granted (the speaker's, item's or meeting's, plus the chair's extensions);
+    # None: untimed. The minutes compare it with the time spoken.
+    limit_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class RoomPresenter(Base):

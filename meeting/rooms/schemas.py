@@ -12,10 +12,11 @@ from typing import Annotated, Any
 import msgspec
 
 from meeting.agenda.models import Attendance, ItemStatus, MeetingStatus, ParticipantRole
-from meeting.agenda.schemas import ItemRead
+from meeting.agenda.schemas import ItemRead, SpeakingLimit
 from meeting.broker import Event
 from meeting.docs.schemas import DocumentProgress
 from meeting.rooms.models import AnnotationKind, Visibility
+from meeting.rooms.state import EXTEND_SECONDS, WARNING_SECONDS
 from meeting.schemas import Schema
 from meeting.voting.schemas import PollRead
 
@@ -186,9 +187,25 @@ class SpeakerWithdraw(Inbound, tag="speaker.withdraw"):
 
 
 class SpeakerGrant(Inbound, tag="speaker.grant"):
-    """The chair gives the floor to a waiting user (the next one when userId is null)."""
+    """The chair gives the floor to a user waiting on the active item (the next one when userId is null).
+
+    `limitSeconds` sets this speaker's time; left out, the item's or else the meeting's applies.
+    """
 
     user_id: Id | None = None
+    limit_seconds: SpeakingLimit | None = None
+
+
+class SpeakerExtend(Inbound, tag="speaker.extend"):
+    """The chair gives the current speaker more time ("+1 phút"): `seconds` more to finish."""
+
+    seconds: Annotated[int, msgspec.Meta(ge=10, le=60 * 60)] = EXTEND_SECONDS
+
+
+class SpeakerLimit(Inbound, tag="speaker.limit"):
+    """The chair sets the current speech's time, counted from its start (null: untimed)."""
+
+    limit_seconds: SpeakingLimit | None
 
 
 class SpeakerEnd(Inbound, tag="speaker.end"):
@@ -229,6 +246,8 @@ ClientMessage = (
     | SpeakerGrant
     | SpeakerEnd
     | SpeakerReorder
+    | SpeakerExtend
+    | SpeakerLimit
     | MeetingStatusSet
     | ItemStatusSet
 )
@@ -247,21 +266,31 @@ class PresenterRead(Schema):
 
 
 class SpeakerRead(Schema):
-    """One entry of the speaker queue."""
+    """One entry of the speaker queue, on the agenda item it was requested on."""
 
     user_id: int
     display_name: str
     requested_at: dt.datetime
     started_at: dt.datetime | None = None
+    item_id: int | None = None
 
 
 class FloorRead(Schema):
-    """The speaker queue: the current speaker (with elapsed seconds at `asOf`) and who waits, in order."""
+    """The speaker queues: the current speaker (with elapsed seconds at `asOf`) and who waits, in order.
+
+    `waiting` holds every agenda item's queue, each entry with its `itemId`; a tablet shows the active
+    item's (`itemId` here names the item active when this was sent; the agenda's events move it on).
+    `limitSeconds` is the current speech's time (null: untimed); the countdown turns amber
+    `warningSeconds` before its end and counts the overrun up after it.
+    """
 
     speaking: SpeakerRead | None
     elapsed_seconds: float
     as_of: dt.datetime
     waiting: list[SpeakerRead]
+    item_id: int | None = None
+    limit_seconds: int | None = None
+    warning_seconds: int = WARNING_SECONDS
 
 
 class PresenceRead(Schema):
@@ -402,7 +431,10 @@ class AnnotationDeleted(Event, tag="annotation.delete"):
 
 
 class FloorChanged(Event, tag="speaker.queue"):
-    """The speaker queue changed; `action` says how (request, withdraw, grant, end, reorder)."""
+    """The speaker queue changed; `action` says how.
+
+    One of request, withdraw, grant, end, reorder, extend, limit.
+    """
 
     action: str
     user_id: int | None

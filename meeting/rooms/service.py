@@ -58,7 +58,8 @@ if TYPE_CHECKING:
     from meeting.broker import Broker, Event
 
     # One change of the queue, given (queue, caller, now): the new queue and the user it concerns.
-    FloorChange = Callable[[state.Floor, int, float], tuple[state.Floor, int | None]]
+    # The fourth value is the time a speech granted now gets (the item's or the meeting's; None: untimed).
+    FloorChange = Callable[[state.Floor, int, float, int | None], tuple[state.Floor, int | None]]
     from meeting.rooms.schemas import (
         AnnotationAdd,
         AnnotationDelete,
@@ -66,7 +67,9 @@ if TYPE_CHECKING:
         PageTurn,
         PresenterSet,
         SpeakerEnd,
+        SpeakerExtend,
         SpeakerGrant,
+        SpeakerLimit,
         SpeakerReorder,
         SpeakerRequest,
         SpeakerWithdraw,
@@ -422,28 +425,32 @@ async def _floor_rows(session: AsyncSession, meeting_id: int) -> list[SpeakerEnt
     return list(rows)
 
 
-def _floor_of(rows: Sequence[SpeakerEntry]) -> state.Floor:
+def _floor_of(rows: Sequence[SpeakerEntry], item_id: int | None = None) -> state.Floor:
+    """The queue as the rules see it, showing `item_id`'s (the active item's)."""
     waiting = tuple(
-        state.Request(r.user_id, _ts(r.requested_at)) for r in rows if r.status == SpeakerStatus.waiting
+        state.Request(r.user_id, _ts(r.requested_at), r.item_id)
+        for r in rows
+        if r.status == SpeakerStatus.waiting
     )
     speaking = next(
         (
-            state.Speech(r.user_id, _ts(r.started_at or r.requested_at))
+            state.Speech(r.user_id, _ts(r.started_at or r.requested_at), r.item_id, r.limit_seconds)
             for r in rows
             if r.status == SpeakerStatus.speaking
         ),
         None,
     )
-    return state.Floor(waiting=waiting, speaking=speaking)
+    return state.Floor(waiting=waiting, speaking=speaking, item_id=item_id)
 
 
 async def load_floor(session: AsyncSession, meeting_id: int) -> state.Floor:
-    """The stored speaker queue."""
-    return _floor_of(await _floor_rows(session, meeting_id))
+    """The stored speaker queues, showing the active item's."""
+    item = await _active_item(session, meeting_id)
+    return _floor_of(await _floor_rows(session, meeting_id), item.id if item else None)
 
 
 async def floor_read(session: AsyncSession, floor: state.Floor, now: float) -> FloorRead:
-    """The wire shape of the queue, with names and the speaker's elapsed time."""
+    """The wire shape of the queues, with names and the speaker's elapsed time and limit."""
     ids = [e.user_id for e in floor.waiting] + ([floor.speaking.user_id] if floor.speaking else [])
     names: dict[int, str] = {}
     if ids:
@@ -457,6 +464,7 @@ async def floor_read(session: AsyncSession, floor: state.Floor, now: float) -> F
             display_name=names.get(speech.user_id, ""),
             requested_at=_dt(speech.started_at),
             started_at=_dt(speech.started_at),
+            item_id=speech.item_id,
         )
     return FloorRead(
         speaking=speaking,
@@ -464,46 +472,60 @@ async def floor_read(session: AsyncSession, floor: state.Floor, now: float) -> F
         as_of=_dt(now),
         waiting=[
             SpeakerRead(
-                user_id=e.user_id, display_name=names.get(e.user_id, ""), requested_at=_dt(e.requested_at)
+                user_id=e.user_id,
+                display_name=names.get(e.user_id, ""),
+                requested_at=_dt(e.requested_at),
+                item_id=e.item_id,
             )
             for e in floor.waiting
         ],
+        item_id=floor.item_id,
+        limit_seconds=floor.speaking.limit if floor.speaking is not None else None,
     )
 
 
-async def _store_floor(
+def _store_floor(
     session: AsyncSession,
     meeting_id: int,
     rows: list[SpeakerEntry],
     floor: state.Floor,
     now: float,
-    gone: str,
-    item_id: int | None = None,
+    gone: SpeakerStatus,
 ) -> None:
-    """Write the new queue over the old rows: new requests inserted (on `item_id`), the rest updated."""
-    by_user = {r.user_id: r for r in rows}
-    keep: set[int] = set()
+    """Write the new queues over the old rows: new requests inserted, the rest updated.
+
+    A user may wait on several items at once, so a waiting row is known by (user, item).
+    """
+    waiting_rows = {(r.user_id, r.item_id): r for r in rows if r.status == SpeakerStatus.waiting}
+    speaking_row = next((r for r in rows if r.status == SpeakerStatus.speaking), None)
+    kept: set[int] = set()  # row ids still waiting or speaking
     for position, entry in enumerate(floor.waiting):
-        row = by_user.get(entry.user_id)
+        row = waiting_rows.get((entry.user_id, entry.item_id))
         if row is None:
             row = SpeakerEntry(
                 meeting_id=meeting_id,
                 user_id=entry.user_id,
-                item_id=item_id,
+                item_id=entry.item_id,
                 requested_at=_dt(entry.requested_at),
             )
             session.add(row)
         row.status, row.position = SpeakerStatus.waiting, position
-        keep.add(entry.user_id)
-    if floor.speaking is not None:
-        row = by_user[floor.speaking.user_id]
-        if row.status != SpeakerStatus.speaking:
-            row.status, row.started_at = SpeakerStatus.speaking, _dt(floor.speaking.started_at)
-        keep.add(floor.speaking.user_id)
-    for user_id, row in by_user.items():
-        if user_id not in keep:
-            ended = row.status == SpeakerStatus.speaking
-            row.status = SpeakerStatus.done if ended else SpeakerStatus(gone)
+        if row.id is not None:
+            kept.add(row.id)
+    speech = floor.speaking
+    if speech is not None:
+        # The same speech goes on, or a new one begins (possibly the same user's, from another item).
+        started = speaking_row.started_at if speaking_row is not None else None
+        if speaking_row is not None and started is not None and _ts(started) == speech.started_at:
+            row = speaking_row  # its time may have changed
+        else:
+            row = waiting_rows[(speech.user_id, speech.item_id)]
+            row.status, row.started_at = SpeakerStatus.speaking, _dt(speech.started_at)
+        row.limit_seconds = speech.limit
+        kept.add(row.id)
+    for row in rows:
+        if row.id not in kept:
+            row.status = SpeakerStatus.done if row.status == SpeakerStatus.speaking else gone
             row.ended_at = _dt(now)
 
 
@@ -514,26 +536,24 @@ async def _active_item(session: AsyncSession, meeting_id: int) -> AgendaItem | N
 
 
 async def _change_floor(
-    session: AsyncSession,
-    broker: Broker,
-    access: MeetingAccess,
-    action: str,
-    change: FloorChange,
-    *,
-    on_active_item: bool = False,
+    session: AsyncSession, broker: Broker, access: MeetingAccess, action: str, change: FloorChange
 ) -> FloorRead:
-    """Apply one speaker-queue change under the meeting's lock, store it and announce the queue.
+    """Apply one speaker-queue change under the meeting's lock, store it and announce the queues.
 
-    With `on_active_item`, a new request is filed under the agenda item active at that moment (read
-    under the lock), which is where the minutes list what was said.
+    The active item is read under the lock: a request is filed under it (where the minutes list what
+    was said), and the chair grants, reorders and times speeches from its queue.
     """
     meeting_id = access.meeting.id
     await _lock(session, meeting_id)
     rows = await _floor_rows(session, meeting_id)
+    item = await _active_item(session, meeting_id)
     now = utcnow().timestamp()
-    floor, subject = change(_floor_of(rows), access.user.id, now)
-    item = await _active_item(session, meeting_id) if on_active_item else None
-    await _store_floor(session, meeting_id, rows, floor, now, "withdrawn", item.id if item else None)
+    # The time a speech granted now gets, unless the chair names another.
+    limit = state.speaking_limit(
+        access.meeting.speaking_limit_seconds, item.speaking_limit_seconds if item else None, None
+    )
+    floor, subject = change(_floor_of(rows, item.id if item else None), access.user.id, now, limit)
+    _store_floor(session, meeting_id, rows, floor, now, SpeakerStatus.withdrawn)
     read = await floor_read(session, floor, now)
     await broker.commit(session, meeting_id, [FloorChanged(action=action, user_id=subject, speakers=read)])
     return read
@@ -549,8 +569,7 @@ async def request_to_speak(
         broker,
         access,
         "request",
-        lambda floor, me, now: (state.request_floor(floor, me, now), me),
-        on_active_item=True,
+        lambda floor, me, now, _limit: (state.request_floor(floor, me, now), me),
     )
 
 
@@ -559,7 +578,14 @@ async def withdraw_request(
 ) -> FloorRead:
     """A participant leaves the queue."""
     return await _change_floor(
-        session, broker, access, "withdraw", lambda floor, me, now: (state.withdraw_floor(floor, me), me)
+        session,
+        broker,
+        access,
+        "withdraw",
+        lambda floor, me, now, _limit: (
+            state.withdraw_floor(floor, me),
+            me,
+        ),
     )
 
 
@@ -569,8 +595,9 @@ async def grant_floor(
     """The chair gives the floor to a waiting participant (the first in the queue without `userId`)."""
     access.require_chair()
 
-    def grant(floor: state.Floor, me: int, now: float) -> tuple[state.Floor, int | None]:
-        floor, _ = state.grant_floor(floor, msg.user_id, now)
+    def grant(floor: state.Floor, me: int, now: float, limit: int | None) -> tuple[state.Floor, int | None]:
+        limit = state.speaking_limit(None, limit, msg.limit_seconds)
+        floor, _ = state.grant_floor(floor, msg.user_id, now, limit)
         return floor, floor.speaking.user_id if floor.speaking else None
 
     return await _change_floor(session, broker, access, "grant", grant)
@@ -581,7 +608,7 @@ async def end_speech(
 ) -> FloorRead:
     """The chair or the speaker ends the current speech."""
 
-    def end(floor: state.Floor, me: int, now: float) -> tuple[state.Floor, int | None]:
+    def end(floor: state.Floor, me: int, now: float, _limit: int | None) -> tuple[state.Floor, int | None]:
         if not access.is_chair and (floor.speaking is None or floor.speaking.user_id != me):
             raise Forbidden(Code.SPEAKER_END_FORBIDDEN, "only the chair or the speaker can end the speech")
         floor, speech = state.end_speech(floor)
@@ -600,8 +627,38 @@ async def reorder_speakers(
         broker,
         access,
         "reorder",
-        lambda floor, me, now: (state.reorder_floor(floor, msg.user_ids), None),
+        lambda floor, me, now, _limit: (state.reorder_floor(floor, msg.user_ids), None),
     )
+
+
+def _speaker(floor: state.Floor) -> int | None:
+    return floor.speaking.user_id if floor.speaking is not None else None
+
+
+async def extend_speech(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, msg: SpeakerExtend
+) -> FloorRead:
+    """The chair gives the current speaker `seconds` more to finish ("+1 phút")."""
+    access.require_chair()
+
+    def extend(floor: state.Floor, me: int, now: float, _limit: int | None) -> tuple[state.Floor, int | None]:
+        floor = state.extend_speech(floor, msg.seconds, now)
+        return floor, _speaker(floor)
+
+    return await _change_floor(session, broker, access, "extend", extend)
+
+
+async def set_speech_limit(
+    session: AsyncSession, broker: Broker, access: MeetingAccess, msg: SpeakerLimit
+) -> FloorRead:
+    """The chair sets the current speech's time while it runs (null: untimed)."""
+    access.require_chair()
+
+    def limit(floor: state.Floor, me: int, now: float, _limit: int | None) -> tuple[state.Floor, int | None]:
+        floor = state.set_speech_limit(floor, msg.limit_seconds)
+        return floor, _speaker(floor)
+
+    return await _change_floor(session, broker, access, "limit", limit)
 
 
 @dataclass(frozen=True)
@@ -613,6 +670,14 @@ class Speech:
     item_id: int | None
     started_at: dt.datetime
     ended_at: dt.datetime | None  # None while still speaking
+    limit_seconds: int | None = None  # the time it was given (None: untimed)
+
+    @property
+    def overrun_seconds(self) -> float:
+        """Seconds spoken past the limit (0 within it, untimed, or still speaking)."""
+        if self.ended_at is None:
+            return 0.0
+        return state.overrun(self.limit_seconds, (self.ended_at - self.started_at).total_seconds())
 
 
 async def speeches(session: AsyncSession, meeting_id: int) -> list[Speech]:
@@ -624,7 +689,7 @@ async def speeches(session: AsyncSession, meeting_id: int) -> list[Speech]:
         .order_by(SpeakerEntry.started_at, SpeakerEntry.id)
     )
     return [
-        Speech(entry.user_id, name, entry.item_id, entry.started_at, entry.ended_at)
+        Speech(entry.user_id, name, entry.item_id, entry.started_at, entry.ended_at, entry.limit_seconds)
         for entry, name in rows.all()
         if entry.started_at is not None  # filtered above; the check tells the type checker
     ]

@@ -62,7 +62,9 @@ from meeting.rooms.schemas import (
     Replayed,
     Resync,
     SpeakerEnd,
+    SpeakerExtend,
     SpeakerGrant,
+    SpeakerLimit,
     SpeakerReorder,
     SpeakerRequest,
     SpeakerWithdraw,
@@ -369,6 +371,8 @@ COMMANDS: dict[type[msgspec.Struct], Command] = {
     SpeakerGrant: service.grant_floor,
     SpeakerEnd: service.end_speech,
     SpeakerReorder: service.reorder_speakers,
+    SpeakerExtend: service.extend_speech,
+    SpeakerLimit: service.set_speech_limit,
     ItemStatusSet: _set_item_status,
 }
 

@@ -123,7 +123,11 @@ def _clock(value: dt.datetime, timezone: str) -> str:
 
 def duration(started_at: dt.datetime, ended_at: dt.datetime) -> str:
     """Speaking time as mm:ss (minutes keep counting past the hour: 75:03)."""
-    seconds = max(0, round((ended_at - started_at).total_seconds()))
+    return _mmss(round((ended_at - started_at).total_seconds()))
+
+
+def _mmss(seconds: int) -> str:
+    seconds = max(0, seconds)
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
@@ -281,6 +285,10 @@ async def gather(session: AsyncSession, access: MeetingAccess) -> Minutes:
             if speech.ended_at is not None
             else "đang phát biểu"
         )
+        if speech.limit_seconds is not None:
+            # The time the speaker was given (with the chair's extensions), and how far past it they went.
+            over = round(speech.overrun_seconds)
+            took += f" (giới hạn {_mmss(speech.limit_seconds)}" + (f", vượt {_mmss(over)})" if over else ")")
         line = f"{who} — từ {_clock(speech.started_at, meeting.timezone)}, {took}"
         spoken.setdefault(speech.item_id, []).append(line)
     by_name = {p.id: p.user.display_name for p in participants}

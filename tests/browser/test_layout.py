@@ -119,7 +119,10 @@ def session_in_progress(server: str) -> Iterator[dict[str, Any]]:
     is in it, so the chair's and the speaker's sockets stay open for the module."""
     meeting = create_council_meeting(server)
     mid, document = meeting["id"], meeting["document"]
-    Api(server, "secretary").call("PATCH", f"/api/meetings/{mid}", {"title": TITLE})
+    # Five minutes a speech: the speaker's timer counts down.
+    Api(server, "secretary").call(
+        "PATCH", f"/api/meetings/{mid}", {"title": TITLE, "speakingLimitSeconds": 300}
+    )
     for username in ("chair", "delegate1", "delegate2"):
         Api(server, username).call("PUT", f"/api/meetings/{mid}/attendance/me", {"attendance": "in_room"})
     with ExitStack() as stack:
@@ -213,7 +216,8 @@ def assert_state_at_a_glance(page: Page, size: str) -> None:
     assert_reachable(page, ".speaker-chip")
     expect(page.locator(".speaker-chip .speaker-name")).to_have_text("Phạm Thị Hồng Nhung")
     assert_whole(page, ".speaker-chip .speaker-name", ".speaker-chip")
-    expect(page.locator(".speaker-chip .speak-timer")).to_have_text(re.compile(r"\d\d:\d\d"))
+    # A countdown (or, past the limit, the overrun counted up: "+0:12").
+    expect(page.locator(".speaker-chip .speak-timer")).to_have_text(re.compile(r"^\+?\d+:\d\d$"))
     assert_reachable(page, ".follow-state", touch=False)
     assert_reachable(page, ".live-state", touch=False)
     if size in NARROW:
@@ -300,6 +304,23 @@ def test_chair_presents_and_runs_the_meeting_at_every_size(
     screenshot(page, f"layout-{size}-chair-speakers")
     assert_fits(page)
     assert_reachable(page, ".speakers-panel .speaking-now button")
+    expect(page.locator(".speakers-panel")).not_to_contain_text("null")  # nothing left out shows as text
+    # "+1 phút": the speech gets a minute more, on every tablet.
+    extend = page.locator(".speakers-panel").get_by_role("button", name="+1 phút")
+    assert_reachable(page, ".speakers-panel .speaking-now button.extend")
+    timer = page.locator(".speakers-panel .speak-timer")
+    expect(timer).to_have_attribute("data-phase", "running")
+    minutes, seconds = (timer.text_content() or "").split(":")
+    extend.click()
+    # Counted down a little meanwhile, but about a minute more than before.
+    page.wait_for_function(
+        """(before) => {
+            const [m, s] = document.querySelector(".speakers-panel .speak-timer").textContent.split(":");
+            return Number(m) * 60 + Number(s) >= before + 45;
+        }""",
+        arg=int(minutes) * 60 + int(seconds),
+    )
+    expect(timer).to_have_attribute("data-phase", "running")
     page.locator(".speakers-panel").get_by_role("button", name="Đóng").click()
     page.locator(".chair-strip").get_by_role("button", name="Biểu quyết").click()
     page.locator(".polls-panel [data-action=close]").scroll_into_view_if_needed()

@@ -91,6 +91,100 @@ def test_reorder_and_withdraw() -> None:
     assert [e.user_id for e in state.withdraw_floor(reordered, ALICE).waiting] == [CAROL, BOB]
 
 
+ITEM_3, ITEM_4 = 30, 40
+
+
+def test_a_request_stays_with_the_item_it_was_made_on() -> None:
+    on_3 = state.activate_item(Floor(), ITEM_3)
+    on_3 = state.request_floor(state.request_floor(on_3, ALICE, 1.0), BOB, 2.0)
+    on_4 = state.activate_item(on_3, ITEM_4)
+    assert on_4.queue == () and on_4.position(ALICE) is None
+    # Alice may ask again on item 4; her place on item 3 is kept.
+    on_4 = state.request_floor(on_4, ALICE, 3.0)
+    assert on_4.queue == (Request(ALICE, 3.0, ITEM_4),)
+    on_4, _ = state.grant_floor(on_4, None, 4.0, limit=120)
+    assert on_4.speaking == Speech(ALICE, 4.0, ITEM_4, 120) and on_4.queue == ()
+    back = state.activate_item(on_4, ITEM_3)
+    assert back.queue == (Request(ALICE, 1.0, ITEM_3), Request(BOB, 2.0, ITEM_3))
+    # The speech goes on under its own item while another item's queue is shown.
+    assert back.speaking == on_4.speaking
+    # Reordering and withdrawing act on the shown queue only.
+    shown = state.reorder_floor(state.activate_item(on_3, ITEM_3), [BOB, ALICE])
+    assert [e.user_id for e in shown.queue] == [BOB, ALICE]
+    assert state.withdraw_floor(back, BOB).queue == (Request(ALICE, 1.0, ITEM_3),)
+    with pytest.raises(NotFound):
+        state.grant_floor(state.activate_item(on_3, ITEM_4), ALICE, 5.0)
+
+
+@pytest.mark.parametrize(
+    ("meeting", "item", "speaker", "limit"),
+    [
+        (None, None, None, None),  # untimed
+        (180, None, None, 180),
+        (180, 300, None, 300),  # the item's override
+        (180, 300, 60, 60),  # the speaker's override
+        (None, None, 90, 90),
+        (180, None, 0, 0),  # zero is a limit, not "unset"
+    ],
+)
+def test_speaking_limit_takes_the_most_specific(
+    meeting: int | None, item: int | None, speaker: int | None, limit: int | None
+) -> None:
+    assert state.speaking_limit(meeting, item, speaker) == limit
+
+
+@pytest.mark.parametrize(
+    ("limit", "at", "phase", "left"),
+    [
+        (None, 500.0, state.TimerPhase.untimed, None),
+        (120, 0.0, state.TimerPhase.running, 120.0),
+        (120, 89.0, state.TimerPhase.running, 31.0),
+        (120, 90.0, state.TimerPhase.warning, 30.0),  # 30 s left: amber
+        (120, 120.0, state.TimerPhase.warning, 0.0),  # the last second still counts down
+        (120, 132.0, state.TimerPhase.overrun, -12.0),  # red, "+0:12"
+    ],
+)
+def test_timer_phase(limit: int | None, at: float, phase: state.TimerPhase, left: float | None) -> None:
+    speech = Speech(ALICE, 1000.0, ITEM_3, limit)
+    assert state.timer_phase(speech, 1000.0 + at) == phase
+    assert state.remaining(speech, 1000.0 + at) == left
+
+
+@pytest.mark.parametrize(
+    ("limit", "at", "after"),
+    [
+        (120, 30.0, 180),  # within the limit: a minute more at the end
+        (120, 119.5, 180),
+        (120, 140.0, 200),  # overrun by 20 s: a minute from now
+        (120, 140.2, 201),  # whole seconds, rounded up
+    ],
+)
+def test_extend_speech_adds_a_minute_to_finish(limit: int, at: float, after: int) -> None:
+    floor = Floor(speaking=Speech(ALICE, 0.0, ITEM_3, limit))
+    extended = state.extend_speech(floor, state.EXTEND_SECONDS, at)
+    assert extended.speaking == Speech(ALICE, 0.0, ITEM_3, after)
+
+
+def test_speech_time_refusals_and_changes() -> None:
+    with pytest.raises(InvalidState):
+        state.extend_speech(Floor(), 60, 1.0)
+    with pytest.raises(InvalidState):
+        state.extend_speech(Floor(speaking=Speech(ALICE, 0.0)), 60, 1.0)  # untimed
+    with pytest.raises(InvalidState):
+        state.set_speech_limit(Floor(), 60)
+    floor = Floor(speaking=Speech(ALICE, 0.0, ITEM_3, 120))
+    assert state.set_speech_limit(floor, 300).speaking == Speech(ALICE, 0.0, ITEM_3, 300)
+    assert state.set_speech_limit(floor, None).speaking == Speech(ALICE, 0.0, ITEM_3, None)
+
+
+@pytest.mark.parametrize(
+    ("limit", "duration", "over"),
+    [(None, 500.0, 0.0), (120, 100.0, 0.0), (120, 120.0, 0.0), (120, 132.5, 12.5)],
+)
+def test_overrun(limit: int | None, duration: float, over: float) -> None:
+    assert state.overrun(limit, duration) == over
+
+
 @pytest.mark.parametrize(
     ("times", "allowed"),
     [

@@ -151,7 +151,8 @@ async def _recorded_session(app: Litestar, db: AsyncSession, session: Session, c
     await _floor(app, db, session, "chair", SpeakerWithdraw())  # never spoke: not in the minutes
     # delegate1 asked second but is given the floor first: the minutes follow the speaking order.
     clock.at(9, 12)
-    await _floor(app, db, session, "chair", SpeakerGrant(user_id=api.ids["delegate1"]))
+    # Three minutes for delegate1, who takes 3:25: the minutes show the limit and the overrun.
+    await _floor(app, db, session, "chair", SpeakerGrant(user_id=api.ids["delegate1"], limit_seconds=180))
     clock.at(9, 15, 25)
     await _floor(app, db, session, "chair", SpeakerGrant(user_id=api.ids["delegate2"]))
     clock.at(9, 17, 5)
@@ -198,7 +199,7 @@ async def test_minutes_record_times_speakers_attendance_votes_and_chain_head(
         "Vắng mặt (1): Delegate3 (Đại biểu) — lý do: Đi công tác tỉnh",
         "Có mặt 2/3 đại biểu (tại hội trường 1, trực tuyến 1); vắng 1/3",
         # speeches per item, in speaking order, with their durations
-        "Ý kiến thảo luận: 1. Delegate1 (Đại biểu) — từ 09:12, thời lượng 03:25 "
+        "Ý kiến thảo luận: 1. Delegate1 (Đại biểu) — từ 09:12, thời lượng 03:25 (giới hạn 03:00, vượt 00:25) "
         "2. Delegate2 (Đại biểu) — từ 09:15, thời lượng 01:40",
         "Ý kiến ngoài các nội dung 1. Delegate2 (Đại biểu) — từ 08:40, thời lượng 01:05",
         # the named poll in full, against the members frozen at open (3), not those present (2)

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   initialState, apply, activeItem, nextItem, sortedDocuments, docFor, speakingSeconds, floorCommand,
+  speechTimer, activeQueue, queuePosition,
   canCheckIn, showsPointer, canErase, missingPresenterDocument, viewKey, isMember,
 } from "../../web/js/live/state.js";
 
@@ -268,6 +269,44 @@ test("the speaker's time counts on from the queue event", () => {
   assert.equal(speakingSeconds(s, 10_000), 75);
   assert.equal(speakingSeconds(s, 12_500), 77.5);
   assert.equal(speakingSeconds(base, 12_500), 0);
+});
+
+// [limit, seconds spoken (75 at the event, then counted on), phase, text]: the server's rule
+// (rooms/state.py timer_phase) as the tablet shows it.
+const TIMERS = [
+  [null, 75, "untimed", "1:15"],
+  [180, 75, "running", "1:45"],
+  [105, 74.5, "running", "0:31"],
+  [105, 75, "warning", "0:30"], // 30 s left: amber
+  [105, 104.2, "warning", "0:01"], // the last second still counts down
+  [105, 105, "warning", "0:00"],
+  [105, 117, "overrun", "+0:12"], // red, counting up
+  [60, 200, "overrun", "+2:20"],
+];
+for (const [limitSeconds, spoken, phase, text] of TIMERS) {
+  test(`the speaker's timer with limit ${limitSeconds} after ${spoken} s reads ${text} (${phase})`, () => {
+    const s = apply(base, { type: "speaker.queue", speakers: { ...speaking, limitSeconds, warningSeconds: 30 } }, 10_000);
+    assert.deepEqual(speechTimer(s, 10_000 + (spoken - 75) * 1000), { phase, text });
+  });
+}
+
+test("nobody speaking: no timer", () => {
+  assert.deepEqual(speechTimer(base, 5_000), { phase: null, text: "" });
+});
+
+test("the queue shown is the active item's; the others are kept for when their item is active", () => {
+  // Item 4 is active in ITEMS.
+  const queues = { ...speaking, waiting: [{ userId: 9, itemId: 3 }, { userId: ME, itemId: 4 }, { userId: 7, itemId: 4 }] };
+  const s = apply(base, { type: "speaker.queue", speakers: queues }, 0);
+  assert.deepEqual(activeQueue(s).map((w) => w.userId), [ME, 7]);
+  assert.equal(queuePosition(s), 0);
+  // The chair activates item 5: its queue is empty, and this tablet no longer waits there.
+  const moved = apply(s, { type: "agenda.changed", items: ITEMS.map((i) => ({ ...i, status: i.id === 5 ? "active" : i.id === 4 ? "done" : i.status })) }, 0);
+  assert.deepEqual(activeQueue(moved), []);
+  assert.equal(floorCommand(moved), "speaker.request");
+  // Back on item 3: the request made there is found again.
+  const back = apply(s, { type: "agenda.changed", items: ITEMS.map((i) => ({ ...i, status: i.id === 3 ? "active" : i.id === 4 ? "done" : i.status })) }, 0);
+  assert.deepEqual(activeQueue(back).map((w) => w.userId), [9]);
 });
 
 test("the floor button ends my speech, withdraws my request or asks for the floor", () => {

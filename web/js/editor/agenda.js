@@ -39,9 +39,11 @@ export function agendaTab({ meeting, body }) {
     h("div.agenda-editor", h("p.muted", { i18n: editable ? "agenda.dragHint" : "error.meetingClosed" }), list, editable ? addForm : null)
   );
 
-  function itemData(title, presenter, minutes, parentId) {
+  function itemData(title, presenter, minutes, parentId, speaking) {
     const data = { title: title.value.trim(), presenter: presenter.value.trim() };
     if (minutes.value !== "") data.plannedMinutes = Number(minutes.value);
+    // The item's speaking time, in minutes; empty: the meeting's.
+    if (speaking) data.speakingLimitSeconds = speaking.value === "" ? null : Math.min(7200, Math.max(10, Math.round(Number(speaking.value) * 60)));
     if (parentId) data.parentId = parentId;
     return data;
   }
@@ -111,6 +113,7 @@ export function agendaTab({ meeting, body }) {
     const title = h("input", { maxlength: 300, value: parentId ? "" : item.title });
     const presenter = h("input", { maxlength: 200, value: parentId ? "" : item.presenter });
     const minutes = h("input", { type: "number", min: 0, max: 1440, value: parentId || item.plannedMinutes == null ? "" : item.plannedMinutes });
+    const speaking = h("input", { type: "number", min: 0.5, max: 120, step: 0.5, value: parentId || item.speakingLimitSeconds == null ? "" : String(item.speakingLimitSeconds / 60) });
     const save = h("button.primary", { type: "submit", i18n: parentId ? "agenda.add" : "common.save" });
     const form = h(
       "form.inline-form",
@@ -119,9 +122,9 @@ export function agendaTab({ meeting, body }) {
           e.preventDefault();
           if (!title.value.trim()) return title.focus();
           busy(save, async () => {
-            if (parentId) await api("POST", `/api/meetings/${meeting.id}/agenda/`, itemData(title, presenter, minutes, parentId));
+            if (parentId) await api("POST", `/api/meetings/${meeting.id}/agenda/`, itemData(title, presenter, minutes, parentId, speaking));
             else {
-              const data = itemData(title, presenter, minutes);
+              const data = itemData(title, presenter, minutes, null, speaking);
               if (minutes.value === "") data.plannedMinutes = null;
               await api("PATCH", `/api/meetings/${meeting.id}/agenda/${item.id}`, data);
             }
@@ -129,7 +132,7 @@ export function agendaTab({ meeting, body }) {
           });
         },
       },
-      h("div.add-row", field("agenda.field.title", title), field("agenda.field.presenter", presenter), field("agenda.field.minutes", minutes), save, h("button.ghost", { type: "button", onclick: () => form.remove(), i18n: "common.cancel" }))
+      h("div.add-row", field("agenda.field.title", title), field("agenda.field.presenter", presenter), field("agenda.field.minutes", minutes), field("agenda.field.speakingLimit", speaking), save, h("button.ghost", { type: "button", onclick: () => form.remove(), i18n: "common.cancel" }))
     );
     li.querySelector(".agenda-line").after(form);
     title.focus();

@@ -21,6 +21,9 @@ export function detailsTab({ meeting, body, navigate, setMeeting }) {
   description.value = meeting?.description || "";
   const online = h("input", { name: "onlineAllowed", type: "checkbox", checked: meeting ? meeting.onlineAllowed : true });
   const quorum = h("input", { name: "quorum", type: "number", min: 1, max: 100, step: 1, value: Math.round((meeting?.quorumFraction ?? 0.5) * 100) });
+  // Minutes in the form, seconds on the wire; empty: speeches are untimed.
+  const limit = meeting?.speakingLimitSeconds;
+  const speaking = h("input", { name: "speakingLimit", type: "number", min: 0.5, max: 120, step: 0.5, value: limit == null ? "" : String(limit / 60) });
   const save = h("button.primary", { type: "submit", i18n: meeting ? "common.save" : "editor.createAndContinue" });
   const error = h("p.form-error", { role: "alert", hidden: true });
   setAttr(title, "placeholder", "editor.titlePlaceholder");
@@ -47,6 +50,7 @@ export function detailsTab({ meeting, body, navigate, setMeeting }) {
           endsAt: fromLocalInput(ends.value, zone),
           onlineAllowed: online.checked,
           quorumFraction: Math.min(1, Math.max(0.01, Number(quorum.value) / 100)),
+          speakingLimitSeconds: speaking.value === "" ? null : Math.min(7200, Math.max(10, Math.round(Number(speaking.value) * 60))),
         };
         if (!data.startsAt || !data.endsAt) {
           error.hidden = false;
@@ -78,6 +82,7 @@ export function detailsTab({ meeting, body, navigate, setMeeting }) {
       h("label.check", online, h("span", { i18n: "editor.field.onlineAllowed" })),
       field("editor.field.quorum", quorum, "editor.field.quorumHint")
     ),
+    field("editor.field.speakingLimit", speaking, "editor.field.speakingLimitHint"),
     h("p.muted.small", { i18n: ["editor.timezoneNote", { zone }] }),
     error,
     readOnly ? h("p.muted.read-only", { i18n: meeting.status === "live" ? "editor.detailsLive" : "error.meetingClosed" }) : h("div.form-actions", save)

@@ -5,7 +5,7 @@
 import { h, clear, setAttr } from "../dom.js";
 import { icon } from "../icons.js";
 import { busy, confirmAction, popover } from "../ui.js";
-import { isChair, isManager, isPresenting, activeItem, nextItem } from "./state.js";
+import { isChair, isManager, isPresenting, activeItem, nextItem, activeQueue } from "./state.js";
 import { whenChanged } from "./panel.js";
 
 /** `send(msg)` sends a room command; `onPresent`, `onStopPresenting`, `onSpeakers`, `onPolls` act on the screen. */
@@ -20,7 +20,7 @@ export function chairPanel({ meetingId, send, onPresent, onStopPresenting, onSpe
     if (e.target.closest("button, a")) moreMenu.close();
   });
 
-  const pick = (s) => [s.role, s.meeting.status, s.items, Boolean(s.view), isPresenting(s), s.speakers.waiting.length, s.polls];
+  const pick = (s) => [s.role, s.meeting.status, s.items, Boolean(s.view), isPresenting(s), activeQueue(s).length, s.polls];
   const render = whenChanged(pick, (s) => {
     el.hidden = !isManager(s);
     if (el.hidden) return;
@@ -37,7 +37,7 @@ export function chairPanel({ meetingId, send, onPresent, onStopPresenting, onSpe
       if (chair && s.view && !isPresenting(s)) group.append(h("button.primary.present", { type: "button", i18n: "chair.present", onclick: onPresent }));
       if (chair && isPresenting(s)) group.append(h("button.secondary", { type: "button", i18n: "chair.stopPresenting", onclick: onStopPresenting }));
     }
-    const waiting = s.speakers.waiting.length;
+    const waiting = activeQueue(s).length;
     if (status === "live" || status === "scheduled") group.append(h("button.secondary", { type: "button", onclick: onSpeakers }, h("span", { i18n: "chair.speakers" }), waiting ? h("span.count-badge", String(waiting)) : null));
     group.append(h("button.secondary", { type: "button", onclick: onPolls }, h("span", { i18n: "chair.polls" }), s.polls.some((p) => p.state === "open") ? h("span.count-badge", "●") : null));
     clear(more).append(h("a.button.ghost", { href: `/api/meetings/${meetingId}/minutes/pdf`, target: "_blank", rel: "noopener", i18n: "chair.minutes" }));

@@ -284,9 +284,35 @@ export function isSpeaking(state) {
   return state.speakers.speaking?.userId === state.you;
 }
 
-/** 0-based place in the queue, -1 when not waiting. */
+/** The active agenda item's speaker queue: a request stays with the item it was made on, and the
+ * server keeps every item's; entries without an `itemId` field (an older server) are all shown. */
+export function activeQueue(state) {
+  const itemId = activeItem(state)?.id ?? null;
+  return state.speakers.waiting.filter((w) => !("itemId" in w) || w.itemId === itemId);
+}
+
+/** 0-based place in the active item's queue, -1 when not waiting. */
 export function queuePosition(state) {
-  return state.speakers.waiting.findIndex((w) => w.userId === state.you);
+  return activeQueue(state).findIndex((w) => w.userId === state.you);
+}
+
+function clock(seconds) {
+  const whole = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+}
+
+/** The speaker's timer at `now`, the server's rule (rooms/state.py `timer_phase`): untimed counts up;
+ * timed counts down, `warning` (amber) from `warningSeconds` left, `overrun` (red) past the limit,
+ * counting the overrun up ("+0:12"). `phase` is null when nobody speaks. */
+export function speechTimer(state, now) {
+  const sp = state.speakers;
+  if (!sp.speaking) return { phase: null, text: "" };
+  const spoken = speakingSeconds(state, now);
+  if (sp.limitSeconds == null) return { phase: "untimed", text: clock(spoken) };
+  const left = sp.limitSeconds - spoken;
+  if (left < 0) return { phase: "overrun", text: `+${clock(-left)}` };
+  // Rounded up: the last second reads 0:01, and 0:00 only at the limit itself.
+  return { phase: left <= (sp.warningSeconds ?? 30) ? "warning" : "running", text: clock(Math.ceil(left)) };
 }
 
 /** What the floor button sends: end one's speech, withdraw one's request, or ask for the floor. */
