@@ -12,11 +12,24 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Integer, String, and_, case, column, func, literal, literal_column, or_, select, table
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    case,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    tuple_,
+)
 
 from meeting.agenda.models import Meeting, Participant
 from meeting.docs import text as textrules
-from meeting.docs.models import Document, DocumentPage
+from meeting.docs.models import Document, DocumentPage, DocumentVersion
 from meeting.docs.schemas import SearchHit
 from meeting.errors import Code, InvalidInput
 from meeting.users.models import GlobalRole
@@ -30,8 +43,8 @@ if TYPE_CHECKING:
     from meeting.docs.models import DocumentClassification
     from meeting.users.models import User
 
-    # document, title, classification, meeting, meeting title, version, page, text, folded
-    _Pages = Select[int, str, DocumentClassification, int, str, int, int, str, str]
+    # document, title, classification, meeting, meeting title, version, page
+    _Pages = Select[int, str, DocumentClassification, int, str, int, int]
 
 
 MAX_QUERY = 200
@@ -68,24 +81,6 @@ def _quoted(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def fts_query(query: str) -> str:
-    """The FTS5 MATCH expression: every folded word, ranked up by the phrase and the exact spellings.
-
-    The second clause is always true where the first is (it ends with the first word), so it changes
-    the ranking (bm25 sums every phrase), never the pages found.
-    """
-    words = _query_words(query)
-    spelled = [word.lower() for word in textrules.exact_words(query[:MAX_QUERY])][:MAX_WORDS]
-    found = "folded : (" + " AND ".join(_quoted(word) for word in words) + ")"
-    boosts = [f"folded : {_quoted(' '.join(words))}"] if len(words) > 1 else []
-    if spelled:
-        if len(spelled) > 1:
-            boosts.append(f"spelled : {_quoted(' '.join(spelled))}")
-        boosts.extend(f"spelled : {_quoted(word)}" for word in spelled)
-    boosts.append(f"folded : {_quoted(words[0])}")
-    return f"({found}) AND ({' OR '.join(boosts)})"
-
-
 def _scope(statement: _Pages, user: User, where: SearchFilter) -> _Pages:
     # The same rule as reading a document: a participant of its meeting (any role; confidential
     # documents are stamped on download, not hidden from participants), every meeting for an admin.
@@ -103,6 +98,7 @@ def _scope(statement: _Pages, user: User, where: SearchFilter) -> _Pages:
 
 
 def _columns() -> _Pages:
+    # No text here: the ranked query may sort thousands of matches; only the best get their text.
     return select(
         Document.id,
         Document.title,
@@ -111,30 +107,53 @@ def _columns() -> _Pages:
         Meeting.title,
         DocumentPage.version_id,
         DocumentPage.number,
-        DocumentPage.text,
-        DocumentPage.folded,
     )
 
 
-def _sqlite(query: str) -> _Pages:
+def _joined(statement: _Pages) -> _Pages:
+    # Through the version's primary key to its document: documents have no index on current_version_id.
+    return (
+        statement.join(DocumentVersion, DocumentVersion.id == DocumentPage.version_id)
+        .join(
+            Document,
+            and_(
+                Document.id == DocumentVersion.document_id,
+                Document.current_version_id == DocumentPage.version_id,
+            ),
+        )
+        .join(Meeting, Meeting.id == Document.meeting_id)
+    )
+
+
+def _sqlite(match: str) -> _Pages:
     rowid = _fts.c.rowid
     index = _fts.c[FTS_TABLE]
     return (
-        _columns()
-        .select_from(_fts)
-        .join(
-            DocumentPage,
-            and_(
-                DocumentPage.version_id == rowid.op(">>")(PAGE_BITS),
-                DocumentPage.number == rowid.op("&")((1 << PAGE_BITS) - 1),
-            ),
+        _joined(
+            _columns()
+            .select_from(_fts)
+            .join(
+                DocumentPage,
+                and_(
+                    DocumentPage.version_id == rowid.op(">>")(PAGE_BITS),
+                    DocumentPage.number == rowid.op("&")((1 << PAGE_BITS) - 1),
+                ),
+            )
         )
-        .join(Document, Document.current_version_id == DocumentPage.version_id)
-        .join(Meeting, Meeting.id == Document.meeting_id)
-        .where(index.op("MATCH")(fts_query(query)))
-        # Column weights: a word spelled as typed counts ten times a folded one.
-        .order_by(func.bm25(index, 1.0, 10.0), DocumentPage.version_id, DocumentPage.number)
+        .where(index.op("MATCH")(match))
+        .order_by(func.bm25(index, 1.0, 10.0), rowid)
     )
+
+
+def fts_queries(query: str) -> list[str]:
+    """The FTS5 MATCH expressions, in turn: pages spelling every word typed with diacritics as typed,
+    then every page holding the folded words. Each word is a quoted string: never syntax."""
+    words = _query_words(query)
+    found = "folded : (" + " AND ".join(_quoted(word) for word in words) + ")"
+    spelled = [word.lower() for word in textrules.exact_words(query[:MAX_QUERY])][:MAX_WORDS]
+    if not spelled:
+        return [found]
+    return [f"{found} AND spelled : (" + " AND ".join(_quoted(word) for word in spelled) + ")", found]
 
 
 def _postgresql(query: str) -> _Pages:
@@ -150,10 +169,7 @@ def _postgresql(query: str) -> _Pages:
         found = or_(*(DocumentPage.text.contains(s, autoescape=True) for s in spellings))
         bonus = bonus + case((found, 1), else_=0)
     return (
-        _columns()
-        .select_from(DocumentPage)
-        .join(Document, Document.current_version_id == DocumentPage.version_id)
-        .join(Meeting, Meeting.id == Document.meeting_id)
+        _joined(_columns().select_from(DocumentPage))
         .where(vector.op("@@")(wanted))
         .order_by(
             bonus.desc(), func.ts_rank(vector, wanted).desc(), DocumentPage.version_id, DocumentPage.number
@@ -168,10 +184,32 @@ async def search(session: AsyncSession, user: User, query: str, where: SearchFil
         InvalidInput: the query has no letter or digit (`search.query_empty`).
     """
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    statement = _postgresql(query) if dialect == "postgresql" else _sqlite(query)
-    rows = (await session.execute(_scope(statement, user, where).limit(RANK_ROWS))).all()
+    if dialect == "postgresql":
+        statements = [_postgresql(query)]
+    else:
+        statements = [_sqlite(match) for match in fts_queries(query)]
+    found: dict[tuple[int, int], tuple[int, str, DocumentClassification, int, str, int, int]] = {}
+    for statement in statements:
+        rows = await session.execute(_scope(statement, user, where).limit(RANK_ROWS))
+        for row in rows.all():
+            found.setdefault((row[5], row[6]), row)
+        if len(found) >= RANK_ROWS:
+            break
+    keys = list(found)[:RANK_ROWS]
+    texts: dict[tuple[int, int], tuple[str, str]] = {}
+    if keys:
+        pages = await session.execute(
+            select(
+                DocumentPage.version_id, DocumentPage.number, DocumentPage.text, DocumentPage.folded
+            ).where(tuple_(DocumentPage.version_id, DocumentPage.number).in_(keys))
+        )
+        texts = {(version, number): (text, folded) for version, number, text, folded in pages.all()}
     ranked = sorted(
-        ((textrules.score(row[7], query, row[8]), row) for row in rows),
+        (
+            (textrules.score(texts[key][0], query, texts[key][1]), found[key])
+            for key in keys
+            if key in texts
+        ),
         key=lambda pair: (-pair[0], pair[1][0], pair[1][6]),
     )
     return [
@@ -180,7 +218,7 @@ async def search(session: AsyncSession, user: User, query: str, where: SearchFil
             version_id=version_id,
             title=title,
             page=number,
-            snippet=textrules.snippet(page_text, query),
+            snippet=textrules.snippet(texts[(version_id, number)][0], query),
             score=score,
             meeting_id=meeting_id,
             meeting_title=meeting_title,
@@ -194,7 +232,5 @@ async def search(session: AsyncSession, user: User, query: str, where: SearchFil
             meeting_title,
             version_id,
             number,
-            page_text,
-            _folded,
         ) in ranked[:SEARCH_HITS]
     ]
