@@ -49,8 +49,9 @@ if TYPE_CHECKING:
 
 MAX_QUERY = 200
 MAX_WORDS = 10
-# Candidates pre-ranked by the database that the exact rules rank again; hits returned.
-RANK_ROWS = 100
+# Candidates pre-ranked by the index (exact spellings first, then bm25) that the exact rules rank
+# again: as many as the hits returned, since ranking a page in Python costs more than the index does.
+RANK_ROWS = 50
 SEARCH_HITS = 50
 # The FTS5 row of page (version, number) is version × 2^20 + number: MEETING_MAX_PAGES stays far below.
 PAGE_BITS = 20
