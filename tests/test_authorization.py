@@ -442,6 +442,15 @@ RULES = [
         MANAGERS,
     ),
     Rule("search", "GET", M + "/search", _at("/search", params={"q": "ngân sách"}), PARTICIPANTS),
+    # Everyone logged in searches; what they find is their meetings' (tests/docs/test_search.py).
+    Rule(
+        "search everywhere",
+        "GET",
+        "/api/search",
+        _at("/api/search", params={"q": "ngân sách"}),
+        LOGGED_IN,
+        in_meeting=False,
+    ),
     # the room
     Rule("list annotations", "GET", VERSION + "/annotations", _annotations, PARTICIPANTS),
     Rule("join the room", WEBSOCKET, M + "/socket", _at("/socket"), PARTICIPANTS),

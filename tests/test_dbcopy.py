@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
@@ -102,6 +104,14 @@ async def test_a_live_meeting_copied_to_postgresql_and_back_keeps_every_row_and_
     back = await asyncio.to_thread(meeting_cli, here.env, "db", "copy", postgresql, back_url)
     assert back.returncode == 0, back.stderr
     assert await _rows(back_url, tmp_path / "data") == await _rows(postgresql, tmp_path / "data")
+    # The search index is no table of the models: the copy's triggers built it, one row per page.
+    with contextlib.closing(sqlite3.connect(tmp_path / "back.sqlite3")) as back_db:
+        pages = back_db.execute("SELECT count(*) FROM document_pages").fetchone()[0]
+        indexed = back_db.execute("SELECT count(*) FROM document_pages_fts").fetchone()[0]
+        found = back_db.execute(
+            "SELECT count(*) FROM document_pages_fts WHERE document_pages_fts MATCH 'folded : trang'"
+        ).fetchone()[0]
+    assert pages and indexed == pages and found
 
 
 @needs_postgresql

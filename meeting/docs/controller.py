@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Annotated, Any
@@ -36,9 +37,11 @@ from meeting.docs.schemas import (
     SearchHit,
     SignatureRequest,
 )
+from meeting.docs.search import SearchFilter, search
 from meeting.docs.signing import SignatureReport
 from meeting.docs.text import content_disposition
 from meeting.docs.upload import Upload, receive_upload
+from meeting.users import CurrentUser
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -271,4 +274,33 @@ class DocumentController(Controller):
 
 
 # What this domain adds to the app (gathered by meeting/app.py).
-route_handlers = [DocumentController]
+class SearchController(Controller):
+    """Search across every meeting the caller takes part in (all meetings for an admin)."""
+
+    path = "/api/search"
+    tags = ["documents"]
+
+    @get("/")
+    async def search_everywhere(
+        self,
+        db_session: DbSession,
+        current_user: CurrentUser,
+        q: Annotated[
+            str, QueryParameter(description="words to find, with or without diacritics", max_length=200)
+        ],
+        meeting_id: Annotated[
+            int | None, QueryParameter(name="meetingId", description="only this meeting", ge=1, le=2**63 - 1)
+        ] = None,
+        starts_from: Annotated[
+            dt.datetime | None, QueryParameter(name="from", description="meetings starting at or after")
+        ] = None,
+        starts_before: Annotated[
+            dt.datetime | None, QueryParameter(name="to", description="meetings starting before")
+        ] = None,
+    ) -> list[SearchHit]:
+        """Pages of the documents I may read, in every meeting I take part in, best first."""
+        where = SearchFilter(meeting_id=meeting_id, starts_from=starts_from, starts_before=starts_before)
+        return await search(db_session, current_user, q, where)
+
+
+route_handlers = [DocumentController, SearchController]

@@ -100,7 +100,11 @@ class SearchHit(Schema):
     title: str
     page: int
     snippet: str
+    # Higher first: words spelled with the query's exact diacritics, then phrase and word hits.
     score: int
+    meeting_id: int
+    meeting_title: str
+    classification: DocumentClassification
 
 
 class DocumentAdded(Event, tag="document.added"):

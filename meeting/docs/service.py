@@ -36,6 +36,8 @@ from meeting.docs.schemas import (
     SearchHit,
     VersionRead,
 )
+from meeting.docs.search import SearchFilter
+from meeting.docs.search import search as search_pages
 from meeting.docs.storage import sha256_of
 from meeting.docs.worker import MAX_TASK_FILES, PdfInfo, WorkerFailed
 from meeting.errors import Code, Conflict, InvalidInput, NotFound, UnsupportedMedia
@@ -68,8 +70,6 @@ _CLAIMS = {
     **{f".{kind}": kind for kind in office.MEDIA_TYPES},
     **{media_type: kind for kind, media_type in office.MEDIA_TYPES.items()},
 }
-SEARCH_ROWS = 2000
-SEARCH_HITS = 50
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -718,46 +718,10 @@ async def document_progress(session: AsyncSession, meeting_id: int) -> list[Docu
 # ---------------------------------------------------------------------------------------------- search
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 async def search(session: AsyncSession, access: MeetingAccess, query: str) -> list[SearchHit]:
-    """Pages of the meeting's current documents holding every word, best first, ignoring case and accents."""
-    words = textrules.terms(query[:200])[:10]
-    if not words:
-        raise InvalidInput(Code.SEARCH_QUERY_EMPTY, "type at least one letter or digit to search")
-    rows = await session.execute(
-        select(
-            Document.id,
-            Document.title,
-            DocumentPage.version_id,
-            DocumentPage.number,
-            DocumentPage.text,
-            DocumentPage.folded,
-        )
-        .join(DocumentPage, DocumentPage.version_id == Document.current_version_id)
-        .where(
-            Document.meeting_id == access.meeting.id,
-            Document.deleted_at.is_(None),
-            *(DocumentPage.folded.like(_like(word), escape="\\") for word in words),
-        )
-        .limit(SEARCH_ROWS)
-    )
-    hits = [
-        SearchHit(
-            document_id=document_id,
-            version_id=version_id,
-            title=title,
-            page=number,
-            snippet=textrules.snippet(page_text, query),
-            score=textrules.score(folded, query),
-        )
-        for document_id, title, version_id, number, page_text, folded in rows.all()
-    ]
-    hits.sort(key=lambda hit: (-hit.score, hit.document_id, hit.page))
-    return hits[:SEARCH_HITS]
+    """Pages of the meeting's current documents holding every word, best first, ignoring case and accents
+    (words typed with diacritics rank pages spelling them so first)."""
+    return await search_pages(session, access.user, query, SearchFilter(meeting_id=access.meeting.id))
 
 
 # ---------------------------------------------------------------------------------------------- downloads

@@ -16,6 +16,17 @@ if TYPE_CHECKING:
     from meeting.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
+# The search index (0012_search) is not a model: the FTS5 table and its shadow tables on SQLite, the
+# expression index on PostgreSQL. Comparisons of the schema with the models leave them alone.
+SEARCH_INDEX = frozenset(
+    {"document_pages_fts", "ix_document_pages_search"}
+    | {f"document_pages_fts_{part}" for part in ("data", "idx", "content", "docsize", "config")}
+)
+
+
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Alembic's filter: everything but the search index."""
+    return not (type_ in ("table", "index") and name in SEARCH_INDEX)
 
 
 def alembic_config(settings: Settings) -> Config:

@@ -8,10 +8,12 @@ import { meetingsScreen } from "./screens/meetings.js";
 import { editorScreen } from "./screens/editor.js";
 import { liveScreen } from "./screens/live.js";
 import { tlsScreen } from "./screens/tls.js";
+import { searchScreen } from "./screens/search.js";
 
 const ROUTES = [
   [/^#\/login$/, () => loginScreen],
   [/^#\/tls$/, () => tlsScreen],
+  [/^#\/search$/, () => searchScreen],
   [/^#\/meetings\/new$/, () => editorScreen, () => ({ id: null, tab: "details" })],
   [/^#\/meetings\/(\d+)\/edit(?:\/(\w+))?$/, () => editorScreen, (m) => ({ id: Number(m[1]), tab: m[2] || "details" })],
   [/^#\/meetings\/(\d+)$/, () => liveScreen, (m) => ({ id: Number(m[1]) })],

@@ -21,6 +21,7 @@ export function meetingsScreen(shell, _params, { navigate }) {
       h(
         "div.page-head",
         h("h2", { i18n: ["meetings.greeting", { name: user?.displayName || "" }] }),
+        h("a.button.secondary.search-everywhere-open", { href: "#/search", i18n: "meetings.search" }),
         canCreate ? h("button.primary", { type: "button", onclick: () => navigate("#/meetings/new"), i18n: "meetings.create" }) : null
       ),
       list
