@@ -84,10 +84,14 @@ class Connection:
     writer: asyncio.Task[None] | None = None
     closer: asyncio.Task[None] | None = None
     last_resync: float = float("-inf")  # monotonic time of the last resync this socket asked for
+    # The last seq its snapshot or replay covered: with Redis an event read from the database for a
+    # replay may still be on its way to this process, and must not reach the tablet a second time.
+    covered_seq: int = 0
 
-    def push(self, text: str) -> None:
-        """Queue an event; a connection that fell too far behind is closed so it resyncs."""
-        if self.close_code is not None:
+    def push(self, text: str, seq: int = 0) -> None:
+        """Queue an event (`seq` 0: unsequenced); a connection that fell too far behind is closed so it
+        resyncs."""
+        if self.close_code is not None or 0 < seq <= self.covered_seq:
             return
         dropped = self.outbox.dropped
         if not self.outbox.offer(text):
@@ -166,6 +170,7 @@ class Room:
     def deliver(self, payload: bytes) -> None:
         """Offer one event to every connection; decoded once for all of them."""
         text = payload.decode()
+        seq = seq_of(payload)
         if text.startswith(_PRESENTER_TYPES):
             self.presenter_id = msgspec.json.decode(payload, type=_PresenterEvent).presenter.user_id
         elif text.startswith(_REMOVED_TYPE):
@@ -174,7 +179,7 @@ class Room:
                 connection.push(text)
                 connection.close(Close.FORBIDDEN, "you were removed from this meeting")
         for connection in self.connections:
-            connection.push(text)
+            connection.push(text, seq)
 
     def deliver_to(self, user_id: int, payload: bytes) -> None:
         """Offer a private event to one user's connections."""

@@ -238,7 +238,9 @@ async def _catch_up(hub: Hub, connection: Connection, last_seq: int | None) -> N
         if upto > hub.settings.room_event_retention:
             # Joins are the natural moment to forget what no reconnect may ask for any more.
             await service.prune_events(session, connection.meeting_id, hub.settings.room_event_retention)
-    # Events that arrived while reading: the ones already covered are dropped, the rest go out in order.
+    # Events that arrived while reading: the ones already covered are dropped, the rest go out in order;
+    # covered ones arriving later are dropped by push.
+    connection.covered_seq = upto
     queued = list(connection.outbox.items)
     connection.outbox.items.clear()
     for text in queued:
