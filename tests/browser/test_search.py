@@ -35,8 +35,10 @@ def test_a_delegate_searches_every_meeting_from_the_meetings_list(
     page.locator(".search-everywhere").get_by_role("button", name="Tìm").click()
     hits = page.locator(".search-results .hit")
     expect(hits.first).to_be_visible()
+    # Hits come from several of the delegate's meetings (the demo's and this test's at least; on a server
+    # shared with other tests, the best-ranked hits may all be from other meetings than this test's).
     meetings = {int(m) for m in hits.evaluate_all("els => els.map(e => e.dataset.meeting)")}
-    assert council_meeting["id"] in meetings
+    assert len(meetings) >= 2, meetings
     # Whole words are marked, each as written in the document.
     marks = page.locator(".search-results mark").all_inner_texts()
     assert marks and all(m.lower() in ("ngân sách", "ngân", "sách", "ngan sach") for m in marks), marks
